@@ -1,0 +1,56 @@
+using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Operations;
+using BackupAgent.Core.Sets;
+
+namespace BackupAgent.Cli.Commands;
+
+public sealed class RestoreCommand : ICommand
+{
+    public string Name => "restore";
+
+    public string Help => """
+        backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
+
+        Restores volumes from a backup set. Every archive is checked against its SHA-256 before any
+        volume is touched. Missing target volumes are created with the original driver, options and
+        labels; a target that is not empty is refused unless --force, which makes it exactly equal
+        to the archive.
+          --backup ID|latest   the set (default: latest, the newest set holding the named volumes)
+          --volume NAME[=TARGET]  restore only NAME, optionally into TARGET (a volume name, or an
+                               absolute host path); repeatable. Default: every archive of the set.
+          --force              replace the contents of non-empty targets
+          --json               print what was restored as JSON on stdout
+        """;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("--from"),
+        new("--backup"),
+        new("--volume", Repeatable: true),
+        new("--force", IsFlag: true),
+        new("--json", IsFlag: true),
+    ];
+
+    public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
+    {
+        var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
+        var store = context.OpenStore("--from", forWriting: false);
+        await using var engine = context.OpenEngine();
+        var result = await new RestoreOperation(engine, store, context.Log)
+            .RunAsync(new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force")), cancellationToken);
+        if (args.Flag("--json"))
+        {
+            context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes });
+        }
+        else
+        {
+            context.Console.Out.WriteLine($"restored backup set {result.Set.Id}");
+            foreach (var v in result.Volumes)
+            {
+                context.Console.Out.WriteLine($"  {v.Volume} -> {v.Target}{(v.Created ? " (created)" : "")}: {v.Files} entries, {v.Bytes} bytes");
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+}

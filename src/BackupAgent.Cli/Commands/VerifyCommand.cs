@@ -1,0 +1,54 @@
+using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Operations;
+
+namespace BackupAgent.Cli.Commands;
+
+public sealed class VerifyCommand : ICommand
+{
+    public string Name => "verify";
+
+    public string Help => """
+        backup-agent verify --from DEST [--backup ID|latest] [--json]
+
+        Reads every archive of a backup set (default: the latest) and checks its size and SHA-256
+        against the manifest, that it decompresses, and that its tar holds the recorded entries.
+        Exits 1 if any archive fails.
+        """;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("--from"),
+        new("--backup"),
+        new("--json", IsFlag: true),
+    ];
+
+    public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
+    {
+        var store = context.OpenStore("--from", forWriting: false);
+        var result = await new VerifyOperation(store, context.Log).RunAsync(args.Value("--backup"), cancellationToken);
+        if (args.Flag("--json"))
+        {
+            context.WriteJson(new
+            {
+                id = result.Set.Id,
+                ok = result.Ok,
+                archives = result.Archives.Select(a => new { volume = a.Archive.Volume, file = a.Archive.File, ok = a.Problems.Count == 0, problems = a.Problems }),
+            });
+        }
+        else
+        {
+            foreach (var verdict in result.Archives)
+            {
+                var state = verdict.Problems.Count == 0 ? "ok" : "FAILED: " + string.Join("; ", verdict.Problems);
+                context.Console.Out.WriteLine($"{result.Set.Id}  {verdict.Archive.Volume}: {state}");
+            }
+        }
+
+        if (!result.Ok)
+        {
+            context.Console.Error.WriteLine($"backup-agent: verify failed: backup set {result.Set.Id} has damaged archives");
+        }
+
+        return result.Ok ? ExitCodes.Success : ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,25 @@
+namespace BackupAgent.Cli.Hosting;
+
+/// <summary>The help texts.</summary>
+public static class Usage
+{
+    public const string Overview = """
+        backup-agent: back up, restore and verify Docker volumes
+
+        Commands:
+          backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
+          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
+          list     --from DEST [--volume NAME] [--json]
+          verify   --from DEST [--backup ID|latest] [--json]
+
+        DEST is a host directory: an absolute path or file:///PATH.
+
+        Global options:
+          --docker-host URI     the engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
+          --helper-image IMAGE  the helper image (default: $BACKUP_AGENT_HELPER_IMAGE, else backup-agent-helper:latest)
+          --verbose             debug logging
+
+        Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
+        Run 'backup-agent COMMAND --help' for a command's details.
+        """;
+}

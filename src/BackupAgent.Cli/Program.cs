@@ -1,0 +1,17 @@
+using BackupAgent.Cli.Hosting;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+    System.Runtime.InteropServices.PosixSignal.SIGTERM,
+    context =>
+    {
+        context.Cancel = true;
+        cancel.Cancel();
+    });
+
+return await AgentCli.RunAsync(args, new AgentConsole(Console.Out, Console.Error, Environment.GetEnvironmentVariable, IsTerminal: true), cancel.Token);

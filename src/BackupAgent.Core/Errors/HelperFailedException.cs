@@ -1,0 +1,18 @@
+namespace BackupAgent.Core.Errors;
+
+/// <summary>A helper container exited with a non-zero code; carries the code and the end of its stderr.</summary>
+public sealed class HelperFailedException(string what, long exitCode, string stderr)
+    : BackupAgentException(Describe(what, exitCode, stderr))
+{
+    public long ExitCode { get; } = exitCode;
+
+    public string Stderr { get; } = stderr;
+
+    private static string Describe(string what, long exitCode, string stderr)
+    {
+        var tail = stderr.Trim();
+        return tail.Length == 0
+            ? $"{what}: the helper container exited with code {exitCode}"
+            : $"{what}: the helper container exited with code {exitCode}: {tail}";
+    }
+}

@@ -1,0 +1,121 @@
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>One thing to archive: a volume or bind mount, and the helper that reads it.</summary>
+internal sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, HelperSpec Helper)
+{
+    public ArchiveInfo Describe(string file, Compression compression, HashingStream hashed, TarStats stats) => new()
+    {
+        File = file,
+        Volume = Volume,
+        Kind = Kind,
+        Driver = Info?.Driver,
+        DriverOptions = Info?.Options ?? new Dictionary<string, string>(),
+        Labels = Info?.Labels ?? new Dictionary<string, string>(),
+        MountPath = MountPath,
+        Containers = Containers,
+        Compression = compression,
+        Bytes = hashed.Bytes,
+        TarBytes = stats.TarBytes,
+        ContentBytes = stats.ContentBytes,
+        Files = stats.Entries,
+        Sha256 = hashed.Sha256,
+    };
+}
+
+/// <summary>Turns a backup request into sources, checking every name before anything runs.</summary>
+internal static class BackupSources
+{
+    public static async Task<IReadOnlyList<BackupSource>> PlanAsync(IContainerEngine engine, BackupRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Container is not null && request.Volumes.Count > 0)
+        {
+            throw new BadInputException("give either --volume or --container, not both");
+        }
+
+        var sources = request.Container is { } container
+            ? await FromContainerAsync(engine, container, cancellationToken)
+            : request.Volumes.Count > 0
+                ? await FromVolumesAsync(engine, request.Volumes, cancellationToken)
+                : throw new BadInputException("backup needs --volume NAME or --container NAME");
+        return UniqueStems(sources);
+    }
+
+    private static async Task<List<BackupSource>> FromVolumesAsync(IContainerEngine engine, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var sources = new List<BackupSource>();
+        var missing = new List<string>();
+        foreach (var name in names.Distinct())
+        {
+            if (name.Length == 0 || await engine.FindVolumeAsync(name, cancellationToken) is not { } volume)
+            {
+                missing.Add($"'{name}'");
+                continue;
+            }
+
+            var helper = new HelperSpec($"backup of volume {name}", HelperCommands.CreateArchive(HelperCommands.SourcePath, []))
+            {
+                Mounts = [new HelperMount(name, HelperCommands.SourcePath, ReadOnly: true)],
+            };
+            sources.Add(new BackupSource(SourceKind.Volume, name, Stem(name), null, volume, [], helper));
+        }
+
+        return missing.Count > 0
+            ? throw new BadInputException($"no volume named {string.Join(", ", missing)} on {engine.Endpoint}")
+            : sources;
+    }
+
+    private static async Task<List<BackupSource>> FromContainerAsync(IContainerEngine engine, string name, CancellationToken cancellationToken)
+    {
+        var container = await engine.GetContainerAsync(name, cancellationToken);
+        var mounts = container.Mounts.Where(m => m.Kind is MountKind.Volume or MountKind.Bind).ToList();
+        if (mounts.Count == 0)
+        {
+            throw new BadInputException($"container '{name}' has no volumes or bind mounts to back up");
+        }
+
+        var sources = new List<BackupSource>();
+        foreach (var mount in mounts.OrderBy(m => m.Destination, StringComparer.Ordinal))
+        {
+            var nested = mounts
+                .Where(m => m != mount && m.Destination.StartsWith(mount.Destination.TrimEnd('/') + "/", StringComparison.Ordinal))
+                .Select(m => m.Destination[(mount.Destination.TrimEnd('/').Length + 1)..]);
+            var helper = new HelperSpec($"backup of {mount.Destination} of container {container.Name}", HelperCommands.CreateArchive(mount.Destination, nested))
+            {
+                VolumesFromContainer = container.Id,
+            };
+            var kind = mount.Kind == MountKind.Bind ? SourceKind.Bind : SourceKind.Volume;
+            var info = kind == SourceKind.Volume ? await engine.FindVolumeAsync(mount.Name, cancellationToken) : null;
+            var stem = kind == SourceKind.Bind ? "bind" + Stem(mount.Name) : Stem(mount.Name);
+            sources.Add(new BackupSource(kind, mount.Name, stem, mount.Destination, info, [container.Name], helper));
+        }
+
+        return sources;
+    }
+
+    /// <summary>A file-name-safe stem for a volume name or a host path.</summary>
+    internal static string Stem(string name)
+    {
+        var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_').ToArray());
+        return safe.Length > 100 ? safe[..100] : safe;
+    }
+
+    private static List<BackupSource> UniqueStems(List<BackupSource> sources)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return sources.Select(s =>
+        {
+            var stem = s.FileStem;
+            for (var i = 2; !seen.Add(stem); i++)
+            {
+                stem = $"{s.FileStem}-{i}";
+            }
+
+            return s with { FileStem = stem };
+        }).ToList();
+    }
+}

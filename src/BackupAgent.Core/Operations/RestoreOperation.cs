@@ -1,0 +1,116 @@
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using BackupAgent.Core.Storage;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMapping> Volumes, bool Force);
+
+public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes);
+
+public sealed record RestoredVolume(string Volume, string Target, bool Created, long Files, long Bytes);
+
+/// <summary>
+/// Restores a set: every check (names, targets, archive checksums) passes before any volume is touched;
+/// then each archive is streamed through decompression into a helper that unpacks it and syncs.
+/// </summary>
+public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ILogger log)
+{
+    public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
+    {
+        var catalog = new BackupCatalog(store);
+        var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
+        var plan = RestorePlan.Create(set, request.Volumes);
+        await engine.PrepareAsync(cancellationToken);
+
+        var targets = await InspectTargetsAsync(plan, request.Force, cancellationToken);
+        log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
+        await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), cancellationToken);
+
+        var restored = new List<RestoredVolume>();
+        foreach (var (step, target) in plan.Steps.Zip(targets))
+        {
+            if (target.Create)
+            {
+                var archive = step.Archive;
+                await engine.CreateVolumeAsync(
+                    new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
+            }
+
+            await UnpackAsync(set, step, clearFirst: target.NonEmpty, cancellationToken);
+            restored.Add(new RestoredVolume(step.Archive.Volume, step.Target, target.Create, step.Archive.Files, step.Archive.ContentBytes));
+            log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
+        }
+
+        return new RestoreResult(set, restored);
+    }
+
+    private sealed record TargetState(bool Create, bool NonEmpty);
+
+    private async Task<List<TargetState>> InspectTargetsAsync(RestorePlan plan, bool force, CancellationToken cancellationToken)
+    {
+        var states = new List<TargetState>();
+        var refused = new List<string>();
+        foreach (var step in plan.Steps)
+        {
+            if (!step.TargetIsHostPath && await engine.FindVolumeAsync(step.Target, cancellationToken) is null)
+            {
+                states.Add(new TargetState(Create: true, NonEmpty: false));
+                continue;
+            }
+
+            var nonEmpty = await IsNonEmptyAsync(step.Target, cancellationToken);
+            states.Add(new TargetState(Create: false, nonEmpty));
+            if (nonEmpty && !force)
+            {
+                refused.Add($"'{step.Target}'");
+            }
+        }
+
+        return refused.Count > 0
+            ? throw new BackupAgentException($"target {string.Join(", ", refused)} is not empty; nothing was restored (use --force to replace its contents with the backup)")
+            : states;
+    }
+
+    private async Task<bool> IsNonEmptyAsync(string target, CancellationToken cancellationToken)
+    {
+        var spec = new HelperSpec($"check of {target}", HelperCommands.CheckEmpty()) { Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: true)] };
+        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        return exit.ExitCode switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new HelperFailedException($"checking whether '{target}' is empty", exit.ExitCode, exit.Stderr),
+        };
+    }
+
+    private async Task UnpackAsync(BackupSet set, RestoreStep step, bool clearFirst, CancellationToken cancellationToken)
+    {
+        var archive = step.Archive;
+        var spec = new HelperSpec($"restore of {archive.Volume} into {step.Target}", HelperCommands.ExtractArchive(clearFirst))
+        {
+            Mounts = [new HelperMount(step.Target, HelperCommands.TargetPath, ReadOnly: false)],
+            OpenStdin = true,
+        };
+        await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
+        await using var hashed = new HashingStream(raw);
+        await using var plain = archive.Compression.Decompress(hashed);
+        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
+        await helper.FeedInputAsync(plain, cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        if (exit.ExitCode != 0)
+        {
+            throw new HelperFailedException($"restoring '{archive.Volume}' into '{step.Target}'", exit.ExitCode, exit.Stderr);
+        }
+
+        await hashed.CopyToAsync(Stream.Null, cancellationToken);
+        if (hashed.Sha256 != archive.Sha256)
+        {
+            throw new BackupAgentException($"archive '{archive.File}' changed in {store.Location} while it was restored into '{step.Target}'; restore again");
+        }
+    }
+}

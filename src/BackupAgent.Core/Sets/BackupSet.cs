@@ -1,0 +1,76 @@
+using BackupAgent.Core.Formats;
+
+namespace BackupAgent.Core.Sets;
+
+/// <summary>
+/// The manifest of one backup run: one archive per volume or bind mount. It is written last; a set
+/// without a manifest is not a backup. Serialized as <c>ID/manifest.json</c> in the store.
+/// </summary>
+public sealed record BackupSet
+{
+    public const int CurrentFormatVersion = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    public required string Id { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required string ToolVersion { get; init; }
+
+    /// <summary>The container the backup was taken from, when taken with --container.</summary>
+    public string? SourceContainer { get; init; }
+
+    public required IReadOnlyList<ArchiveInfo> Archives { get; init; }
+
+    /// <summary>Finds an archive by volume name (or bind mount host path), or else by the path the source container mounted it at.</summary>
+    public ArchiveInfo? FindArchive(string volume) =>
+        Archives.FirstOrDefault(a => a.Volume == volume) ?? Archives.FirstOrDefault(a => a.MountPath == volume);
+}
+
+/// <summary>One archive of a set: a tar stream of one volume or bind mount, compressed while streaming.</summary>
+public sealed record ArchiveInfo
+{
+    /// <summary>The item name within the set (e.g. <c>dbdata.tar.zst</c>).</summary>
+    public required string File { get; init; }
+
+    /// <summary>The volume name, or for a bind mount the host path.</summary>
+    public required string Volume { get; init; }
+
+    public required SourceKind Kind { get; init; }
+
+    public string? Driver { get; init; }
+
+    public IReadOnlyDictionary<string, string> DriverOptions { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Where the source container mounts it; null for a volume backed up by name.</summary>
+    public string? MountPath { get; init; }
+
+    /// <summary>Containers known to use it at backup time.</summary>
+    public IReadOnlyList<string> Containers { get; init; } = [];
+
+    public required Compression Compression { get; init; }
+
+    /// <summary>Size of the archive as stored (after compression).</summary>
+    public required long Bytes { get; init; }
+
+    /// <summary>Size of the uncompressed tar stream.</summary>
+    public required long TarBytes { get; init; }
+
+    /// <summary>Total size of the regular files' contents.</summary>
+    public required long ContentBytes { get; init; }
+
+    /// <summary>Number of entries (files, directories, links, ...), the volume root included.</summary>
+    public required long Files { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the archive as stored.</summary>
+    public required string Sha256 { get; init; }
+}
+
+public enum SourceKind
+{
+    Volume,
+    Bind,
+}

@@ -1,0 +1,57 @@
+using BackupAgent.Core.Errors;
+
+namespace BackupAgent.Core.Sets;
+
+/// <summary>Which archive of a set goes into which target. Pure: checked before anything is touched.</summary>
+public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps)
+{
+    public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings)
+    {
+        var steps = new List<RestoreStep>();
+        var problems = new List<string>();
+        if (mappings.Count == 0)
+        {
+            steps.AddRange(set.Archives.Select(a => new RestoreStep(a, a.Volume)));
+        }
+        else
+        {
+            foreach (var group in mappings.GroupBy(m => m.Source).Where(g => g.Count() > 1))
+            {
+                problems.Add($"--volume names '{group.Key}' more than once");
+            }
+
+            foreach (var mapping in mappings.DistinctBy(m => m.Source))
+            {
+                if (set.FindArchive(mapping.Source) is { } archive)
+                {
+                    steps.Add(new RestoreStep(archive, mapping.Target));
+                }
+                else
+                {
+                    problems.Add($"backup set '{set.Id}' has no volume '{mapping.Source}' (it has {string.Join(", ", set.Archives.Select(a => $"'{a.Volume}'"))})");
+                }
+            }
+        }
+
+        foreach (var group in steps.GroupBy(s => s.Target).Where(g => g.Count() > 1))
+        {
+            problems.Add($"{string.Join(" and ", group.Select(s => $"'{s.Archive.Volume}'"))} would both be restored into '{group.Key}'");
+        }
+
+        foreach (var step in steps.Where(s => !s.TargetIsHostPath && !IsVolumeName(s.Target)))
+        {
+            problems.Add($"'{step.Target}' is not a valid volume name (letters, digits, '_', '.', '-'; or an absolute host path)");
+        }
+
+        return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : new RestorePlan(set, steps);
+    }
+
+    private static bool IsVolumeName(string name) =>
+        name.Length is > 0 and <= 255 && char.IsAsciiLetterOrDigit(name[0]) &&
+        name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+}
+
+public sealed record RestoreStep(ArchiveInfo Archive, string Target)
+{
+    public bool TargetIsHostPath => Target.StartsWith('/');
+}

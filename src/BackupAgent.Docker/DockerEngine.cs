@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Serilog;
+
+namespace BackupAgent.Docker;
+
+/// <summary>The one class that talks to Docker.DotNet: the engine in the agent's own terms.</summary>
+public sealed partial class DockerEngine : IContainerEngine
+{
+    private readonly DockerClient _client;
+    private readonly string _helperImage;
+    private readonly ILogger _log;
+
+    public DockerEngine(string endpoint, string helperImage, ILogger log)
+    {
+        Endpoint = endpoint;
+        _helperImage = helperImage;
+        _log = log;
+        Uri uri;
+        try
+        {
+            uri = new Uri(endpoint);
+        }
+        catch (UriFormatException)
+        {
+            throw new BadInputException($"--docker-host '{endpoint}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
+        }
+
+        _client = new DockerClientConfiguration(uri).CreateClient();
+    }
+
+    public string Endpoint { get; }
+
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        await CallAsync(async ct =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _client.System.PingAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException("no answer within 15 s");
+            }
+        }, cancellationToken);
+        await EnsureHelperImageAsync(cancellationToken);
+        await HelperLabels.SweepLeftoversAsync(_client, _log, cancellationToken);
+    }
+
+    public Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        ContainerInspectResponse container;
+        try
+        {
+            container = IsValidName(nameOrId.TrimStart('/'))
+                ? await _client.Containers.InspectContainerAsync(nameOrId, ct)
+                : throw new DockerContainerNotFoundException(HttpStatusCode.NotFound, nameOrId);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            throw new BadInputException($"no container named '{nameOrId}' on {Endpoint}");
+        }
+
+        var mounts = container.Mounts.Select(m => m.Type switch
+        {
+            "volume" => new MountInfo(MountKind.Volume, m.Name, m.Destination, m.Driver),
+            "bind" => new MountInfo(MountKind.Bind, m.Source, m.Destination, null),
+            _ => new MountInfo(MountKind.Other, m.Source, m.Destination, null),
+        }).ToList();
+        return new ContainerInfo(container.ID, container.Name.TrimStart('/'), mounts);
+    }, cancellationToken);
+
+    public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        if (!IsValidName(name))
+        {
+            return null;
+        }
+
+        try
+        {
+            var v = await _client.Volumes.InspectAsync(name, ct);
+            return new VolumeInfo(
+                v.Name,
+                v.Driver,
+                (v.Options ?? new Dictionary<string, string>()).AsReadOnly(),
+                (v.Labels ?? new Dictionary<string, string>()).AsReadOnly());
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (VolumeInfo?)null;
+        }
+    }, cancellationToken);
+
+    public Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        _log.Information("Creating volume {Volume} (driver {Driver})", volume.Name, volume.Driver);
+        await _client.Volumes.CreateAsync(
+            new VolumesCreateParameters
+            {
+                Name = volume.Name,
+                Driver = volume.Driver,
+                DriverOpts = volume.Options.ToDictionary(),
+                Labels = volume.Labels.ToDictionary(),
+            },
+            ct);
+    }, cancellationToken);
+
+    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) =>
+        CallAsync<IHelper>(async ct => await DockerHelper.StartAsync(_client, _helperImage, spec, _log, ct), cancellationToken);
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task EnsureHelperImageAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.Images.InspectImageAsync(_helperImage, cancellationToken);
+            return;
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+
+        _log.Information("Helper image {Image} is missing; trying to pull it", _helperImage);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            var (image, tag) = SplitTag(_helperImage);
+            await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = image, Tag = tag }, null, new Progress<JSONMessage>(), timeout.Token);
+            await _client.Images.InspectImageAsync(_helperImage, cancellationToken);
+        }
+        catch (Exception e) when (e is DockerApiException or OperationCanceledException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BackupAgentException(
+                $"the helper image '{_helperImage}' is not on the engine at {Endpoint} and could not be pulled ({FirstLine(e.Message)}). " +
+                $"Build it locally with: install/helper-image {_helperImage}");
+        }
+    }
+
+    private static (string Image, string Tag) SplitTag(string reference)
+    {
+        var colon = reference.LastIndexOf(':');
+        return colon > reference.LastIndexOf('/') ? (reference[..colon], reference[(colon + 1)..]) : (reference, "latest");
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(cancellationToken);
+        }
+        catch (Exception e) when (IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BackupAgentException(
+                $"cannot reach the Docker engine at {Endpoint}: {FirstLine(e.Message)} (is dockerd running? install/ensure-engine starts one)", inner: e);
+        }
+        catch (DockerApiException e)
+        {
+            throw new BackupAgentException($"the Docker engine at {Endpoint} refused a request: {FirstLine(e.ResponseBody ?? e.Message)}", inner: e);
+        }
+    }
+
+    private Task CallAsync(Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        CallAsync(async ct =>
+        {
+            await call(ct);
+            return true;
+        }, cancellationToken);
+
+    private static bool IsUnreachable(Exception e) =>
+        e is HttpRequestException or SocketException or TimeoutException ||
+        (e is OperationCanceledException && e.InnerException is TimeoutException) ||
+        (e is OperationCanceledException or IOException && e.InnerException is not null && IsUnreachable(e.InnerException));
+
+    /// <summary>Docker's rule for container and volume names; IDs (hex) match it too.</summary>
+    private static bool IsValidName(string name) => name.Length <= 255 && NamePattern().IsMatch(name);
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
+    private static partial Regex NamePattern();
+}

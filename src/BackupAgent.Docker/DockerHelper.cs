@@ -1,0 +1,266 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using BackupAgent.Core.Engine;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Serilog;
+
+namespace BackupAgent.Docker;
+
+/// <summary>
+/// A running helper container: attached before it starts, logging off and no network, removed explicitly
+/// on dispose (never AutoRemove, which races with the wait).
+/// </summary>
+internal sealed class DockerHelper : IHelper
+{
+    private const int StderrKeep = 16 * 1024;
+
+    private readonly DockerClient _client;
+    private readonly string _id;
+    private readonly MultiplexedStream _stream;
+    private readonly ILogger _log;
+    private readonly StringBuilder _stderr = new();
+    private readonly Task<long> _exit;
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task? _drain;
+    private bool _outputEnded;
+
+    private DockerHelper(DockerClient client, string id, MultiplexedStream stream, ILogger log)
+    {
+        _client = client;
+        _id = id;
+        _stream = stream;
+        _log = log;
+        StandardOutput = new StdoutStream(this);
+        _exit = WaitForExitAsync(_lifetime.Token);
+    }
+
+    public Stream StandardOutput { get; }
+
+    public static async Task<DockerHelper> StartAsync(DockerClient client, string image, HelperSpec spec, ILogger log, CancellationToken cancellationToken)
+    {
+        var create = new CreateContainerParameters
+        {
+            Name = $"backup-agent-helper-{Guid.NewGuid():N}"[..32],
+            Image = image,
+            Cmd = spec.Command.ToList(),
+            Labels = HelperLabels.For(spec.Purpose),
+            AttachStdout = true,
+            AttachStderr = true,
+            AttachStdin = spec.OpenStdin,
+            OpenStdin = spec.OpenStdin,
+            StdinOnce = spec.OpenStdin,
+            HostConfig = new HostConfig
+            {
+                NetworkMode = "none",
+                LogConfig = new LogConfig { Type = "none" },
+                VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null,
+                Mounts = spec.Mounts.Where(m => !m.IsHostPath)
+                    .Select(m => new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })
+                    .ToList(),
+                Binds = spec.Mounts.Where(m => m.IsHostPath)
+                    .Select(m => $"{m.Source}:{m.Target}:{(m.ReadOnly ? "ro" : "rw")}")
+                    .ToList(),
+            },
+        };
+        var created = await client.Containers.CreateContainerAsync(create, cancellationToken);
+        MultiplexedStream? stream = null;
+        try
+        {
+            stream = await client.Containers.AttachContainerAsync(
+                created.ID,
+                tty: false,
+                new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = spec.OpenStdin },
+                cancellationToken);
+            await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+            log.Debug("Started helper {Container} for {Purpose}", created.ID[..12], spec.Purpose);
+            return new DockerHelper(client, created.ID, stream, log);
+        }
+        catch
+        {
+            stream?.Dispose();
+            await RemoveAsync(client, created.ID, log);
+            throw;
+        }
+    }
+
+    public async Task FeedInputAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var drain = EnsureDraining();
+        using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var copy = CopyToStdinAsync(source, feed.Token);
+        if (await Task.WhenAny(copy, _exit) != copy && !copy.IsCompleted)
+        {
+            // The helper exited before it took all its input, and a write to it would hang: stop feeding.
+            // WaitAsync reports its exit code and stderr.
+            await feed.CancelAsync();
+            try
+            {
+                await copy;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+            }
+
+            return;
+        }
+
+        await copy;
+        await drain.WaitAsync(cancellationToken);
+    }
+
+    private async Task CopyToStdinAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await _stream.WriteAsync(buffer, 0, n, cancellationToken);
+        }
+
+        _stream.CloseWrite();
+    }
+
+    public async Task<HelperExit> WaitAsync(CancellationToken cancellationToken)
+    {
+        var code = await _exit.WaitAsync(cancellationToken);
+        try
+        {
+            await EnsureDraining().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _log.Warning("Helper {Container} exited but its output did not end within 10 s", _id[..12]);
+        }
+
+        lock (_stderr)
+        {
+            return new HelperExit(code, _stderr.ToString());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _lifetime.CancelAsync();
+        _stream.Dispose();
+        await RemoveAsync(_client, _id, _log);
+        _lifetime.Dispose();
+    }
+
+    private static async Task RemoveAsync(DockerClient client, string id, ILogger log)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Warning("Could not remove helper container {Container}: {Error}; the next run removes it", id[..12], e.Message);
+        }
+    }
+
+    private async Task<long> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        var response = await _client.Containers.WaitContainerAsync(_id, cancellationToken);
+        return response.StatusCode;
+    }
+
+    private Task EnsureDraining()
+    {
+        lock (_stderr)
+        {
+            return _drain ??= Task.Run(async () =>
+            {
+                var buffer = new byte[64 * 1024];
+                while (await ReadStdoutAsync(buffer, _lifetime.Token) > 0)
+                {
+                }
+            });
+        }
+    }
+
+    /// <summary>Reads the next stdout bytes, collecting stderr on the way; 0 at the end of the output.</summary>
+    private async Task<int> ReadStdoutAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var copy = !MemoryMarshal.TryGetArray<byte>(buffer, out var segment);
+        if (copy)
+        {
+            segment = new ArraySegment<byte>(new byte[buffer.Length]);
+        }
+
+        while (!_outputEnded)
+        {
+            var result = await _stream.ReadOutputAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken);
+            if (result.EOF)
+            {
+                _outputEnded = true;
+                break;
+            }
+
+            if (result.Target == MultiplexedStream.TargetStream.StandardError)
+            {
+                AppendStderr(segment.AsSpan(0, result.Count));
+                continue;
+            }
+
+            if (copy)
+            {
+                segment.AsSpan(0, result.Count).CopyTo(buffer.Span);
+            }
+
+            return result.Count;
+        }
+
+        return 0;
+    }
+
+    private void AppendStderr(ReadOnlySpan<byte> bytes)
+    {
+        lock (_stderr)
+        {
+            _stderr.Append(Encoding.UTF8.GetString(bytes));
+            if (_stderr.Length > StderrKeep)
+            {
+                _stderr.Remove(0, _stderr.Length - StderrKeep);
+            }
+        }
+    }
+
+    /// <summary>The helper's stdout as a read-only stream.</summary>
+    private sealed class StdoutStream(DockerHelper helper) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            new(helper.ReadStdoutAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            helper.ReadStdoutAsync(buffer.AsMemory(offset, count), cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) =>
+            helper.ReadStdoutAsync(buffer.AsMemory(offset, count), CancellationToken.None).GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
