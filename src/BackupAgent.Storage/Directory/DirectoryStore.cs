@@ -20,29 +20,20 @@ public sealed class DirectoryStore : IBackupStore
 
     public string Location => _root;
 
-    /// <summary>Opens a store; <paramref name="create"/> makes the directory (and its parents) when missing.</summary>
-    public static DirectoryStore Open(string root, bool create)
+    /// <summary>
+    /// Opens a store. A missing directory is an error unless <paramref name="forWriting"/>; then it is created
+    /// (with its parents) at the first write, so that a run that fails its checks creates nothing.
+    /// </summary>
+    public static DirectoryStore Open(string root, bool forWriting)
     {
         if (File.Exists(root))
         {
             throw new BadInputException($"destination '{root}' is a file, not a directory");
         }
 
-        if (!System.IO.Directory.Exists(root))
+        if (!forWriting && !System.IO.Directory.Exists(root))
         {
-            if (!create)
-            {
-                throw new BadInputException($"destination '{root}' does not exist");
-            }
-
-            try
-            {
-                System.IO.Directory.CreateDirectory(root, PrivateDirectory);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new BackupAgentException($"cannot create destination directory '{root}': {e.Message}", inner: e);
-            }
+            throw new BadInputException($"destination '{root}' does not exist");
         }
 
         return new DirectoryStore(root);
@@ -102,6 +93,11 @@ public sealed class DirectoryStore : IBackupStore
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
+        if (!System.IO.Directory.Exists(_root))
+        {
+            yield break;
+        }
+
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
         foreach (var path in System.IO.Directory.EnumerateFiles(_root, "*", options))
         {

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace BackupAgent.Tests.Support;
+
+/// <summary>
+/// The docker command line, for setting up and inspecting test scenarios the way a user would. A missing or
+/// unreachable engine fails the test loudly: in CI the engine is always there.
+/// </summary>
+public static class DockerCli
+{
+    public static string HelperImage =>
+        Environment.GetEnvironmentVariable("BACKUP_AGENT_HELPER_IMAGE") is { Length: > 0 } image ? image : "backup-agent-helper:latest";
+
+    public static async Task<string> RunAsync(params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesAsync(null, args));
+
+    /// <summary>Runs docker, optionally feeding stdin; returns stdout; throws with stderr on a non-zero exit.</summary>
+    public static async Task<byte[]> RunBytesAsync(byte[]? stdin, params string[] args)
+    {
+        var start = new ProcessStartInfo("docker")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start docker");
+        var output = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(output);
+        var error = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+
+        await copy;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"docker {string.Join(' ', args)} exited {process.ExitCode}: {await error}");
+        }
+
+        return output.ToArray();
+    }
+}

@@ -1,0 +1,134 @@
+namespace BackupAgent.Tests.Support;
+
+/// <summary>
+/// The Docker resources and directories of one test: unique names, labelled as test resources, and removed in
+/// DisposeAsync. It never removes anything it did not create. Creating one checks the engine and fails loudly
+/// without it.
+/// </summary>
+public sealed class TestScope : IAsyncDisposable
+{
+    public const string TestLabel = "backup-agent.test";
+
+    private readonly List<string> _containers = [];
+    private readonly List<string> _volumes = [];
+    private readonly List<string> _images = [];
+
+    private TestScope()
+    {
+        Id = Guid.NewGuid().ToString("N")[..8];
+        Directory = Path.Combine(Path.GetTempPath(), $"backup-agent-test-{Id}");
+        System.IO.Directory.CreateDirectory(Directory);
+    }
+
+    public string Id { get; }
+
+    /// <summary>A scratch host directory for this test (removed afterwards).</summary>
+    public string Directory { get; }
+
+    /// <summary>A backup destination directory inside the scratch directory (not created yet).</summary>
+    public string Backups => Path.Combine(Directory, "backups");
+
+    public static async Task<TestScope> CreateAsync()
+    {
+        try
+        {
+            await DockerCli.RunAsync("image", "inspect", DockerCli.HelperImage);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                $"These tests need a Docker engine and the helper image {DockerCli.HelperImage}; run install/test, which starts them. {e.Message}", e);
+        }
+
+        return new TestScope();
+    }
+
+    /// <summary>A unique name for a test resource.</summary>
+    public string Name(string stem) => $"ba-{stem}-{Id}";
+
+    /// <summary>Registers a volume created some other way (e.g. by a restore) for removal.</summary>
+    public string Track(string volume)
+    {
+        _volumes.Add(volume);
+        return volume;
+    }
+
+    public async Task<string> CreateVolumeAsync(string stem, params string[] labels)
+    {
+        var name = Track(Name(stem));
+        var args = new List<string> { "volume", "create", "--label", $"{TestLabel}={Id}" };
+        foreach (var label in labels)
+        {
+            args.AddRange(["--label", label]);
+        }
+
+        args.Add(name);
+        await DockerCli.RunAsync([.. args]);
+        return name;
+    }
+
+    /// <summary>Creates (does not start) a container from the helper image, with extra `docker create` arguments.</summary>
+    public async Task<string> CreateContainerAsync(string stem, params string[] dockerArgs)
+    {
+        var name = Name(stem);
+        _containers.Add(name);
+        await DockerCli.RunAsync(["create", "--name", name, "--label", $"{TestLabel}={Id}", "--log-driver", "none", "--network", "none", .. dockerArgs, DockerCli.HelperImage]);
+        return name;
+    }
+
+    public void TrackImage(string image) => _images.Add(image);
+
+    /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
+    public static Task<string> ShellAsync(string[] mountArgs, string script) =>
+        DockerCli.RunAsync(["run", "--rm", "--log-driver", "none", "--network", "none", .. mountArgs, DockerCli.HelperImage, "sh", "-c", script]);
+
+    public static Task<string> ShellInVolumeAsync(string volume, string script) => ShellAsync(["-v", $"{volume}:/d"], script);
+
+    /// <summary>Removes a volume and the containers (ours) that use it, as a user deleting it would.</summary>
+    public async Task RemoveContainersAsync()
+    {
+        foreach (var container in Enumerable.Reverse(_containers))
+        {
+            await DockerCli.RunAsync("rm", "-f", "-v", container);
+        }
+
+        _containers.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var container in Enumerable.Reverse(_containers))
+        {
+            await IgnoreAsync("rm", "-f", "-v", container);
+        }
+
+        foreach (var volume in _volumes)
+        {
+            await IgnoreAsync("volume", "rm", "-f", volume);
+        }
+
+        foreach (var image in _images)
+        {
+            await IgnoreAsync("image", "rm", "-f", image);
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task IgnoreAsync(params string[] args)
+    {
+        try
+        {
+            await DockerCli.RunAsync(args);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}

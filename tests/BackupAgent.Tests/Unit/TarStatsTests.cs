@@ -1,0 +1,83 @@
+using System.Formats.Tar;
+using BackupAgent.Core.Formats;
+
+namespace BackupAgent.Tests.Unit;
+
+public sealed class TarStatsTests
+{
+    [Theory]
+    [InlineData(TarEntryFormat.Gnu, 1)]
+    [InlineData(TarEntryFormat.Gnu, 7)]
+    [InlineData(TarEntryFormat.Pax, 512)]
+    [InlineData(TarEntryFormat.Ustar, 100_000)]
+    public void Entries_and_content_bytes_are_counted_whatever_the_chunking(TarEntryFormat format, int chunk)
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, format, leaveOpen: true))
+        {
+            writer.WriteEntry(Directory(format, "./"));
+            writer.WriteEntry(File(format, "./a.txt", 1000));
+            writer.WriteEntry(File(format, "./empty", 0));
+            writer.WriteEntry(File(format, "./" + (format == TarEntryFormat.Ustar ? "short" : new string('n', 300)), 513));
+            writer.WriteEntry(Link(format, "./link"));
+        }
+
+        var stats = new TarStats();
+        var bytes = tar.ToArray();
+        for (var i = 0; i < bytes.Length; i += chunk)
+        {
+            stats.Append(bytes.AsSpan(i, Math.Min(chunk, bytes.Length - i)));
+        }
+
+        Assert.Equal(5, stats.Entries);
+        Assert.Equal(1513, stats.ContentBytes);
+        Assert.Equal(bytes.Length, stats.TarBytes);
+        Assert.True(stats.Ended);
+    }
+
+    [Fact]
+    public void A_truncated_stream_has_not_ended()
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Gnu, leaveOpen: true))
+        {
+            writer.WriteEntry(File(TarEntryFormat.Gnu, "./a", 5000));
+        }
+
+        var stats = new TarStats();
+        stats.Append(tar.ToArray().AsSpan(0, 2048));
+        Assert.False(stats.Ended);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'0', (byte)'0', (byte)'0', (byte)'1', (byte)'7', (byte)'5', 0 }, 125)]
+    [InlineData(new byte[] { (byte)' ', (byte)'7', (byte)'7', (byte)' ', 0 }, 63)]
+    [InlineData(new byte[] { 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0 }, 8589934592)]
+    public void Numeric_fields_are_read_as_octal_or_base_256(byte[] field, long value)
+    {
+        Assert.Equal(value, TarStats.ParseNumber(field));
+    }
+
+    private static TarEntry File(TarEntryFormat format, string name, int size)
+    {
+        var entry = New(format, TarEntryType.RegularFile, name);
+        entry.DataStream = new MemoryStream(new byte[size]);
+        return entry;
+    }
+
+    private static TarEntry Directory(TarEntryFormat format, string name) => New(format, TarEntryType.Directory, name);
+
+    private static TarEntry Link(TarEntryFormat format, string name)
+    {
+        var entry = New(format, TarEntryType.SymbolicLink, name);
+        entry.LinkName = "a.txt";
+        return entry;
+    }
+
+    private static TarEntry New(TarEntryFormat format, TarEntryType type, string name) => format switch
+    {
+        TarEntryFormat.Gnu => new GnuTarEntry(type, name),
+        TarEntryFormat.Pax => new PaxTarEntry(type, name),
+        _ => new UstarTarEntry(type, name),
+    };
+}
