@@ -10,7 +10,7 @@ now() { date +%s.%N; }
 timed() {
   local t0 t1
   t0=$(now)
-  "$@" >&2
+  "$@" >&2 || { echo "bench: failed: $*" >&2; return 1; }
   t1=$(now)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
