@@ -11,6 +11,8 @@ public static class Usage
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
           list     --from DEST [--volume NAME] [--json]
           verify   --from DEST [--backup ID|latest] [--json]
+          prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
+                   --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
 
         DEST is a host directory: an absolute path or file:///PATH.
 

@@ -24,6 +24,10 @@ public sealed class BackupCatalog(IBackupStore store)
     public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.WriteBytesAsync($"{set.Id}/{ManifestFile}", JsonSerializer.SerializeToUtf8Bytes(set, Json), cancellationToken);
 
+    /// <summary>Deletes a set's manifest: from then on the set is not listed, whatever happens to its archives.</summary>
+    public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
+        store.DeleteAsync($"{set.Id}/{ManifestFile}", cancellationToken);
+
     /// <summary>All complete sets, newest first; optionally only those holding <paramref name="volume"/>.</summary>
     public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken)
     {
