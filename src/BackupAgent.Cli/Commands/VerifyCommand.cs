@@ -12,20 +12,21 @@ public sealed class VerifyCommand : ICommand
 
         Reads every archive of a backup set (default: the latest) and checks its size and SHA-256
         against the manifest, that it decompresses, and that its tar holds the recorded entries.
-        Exits 1 if any archive fails.
-        """;
+        Exits 1 if any archive fails. Encrypted sets need their key.
+        """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("--from"),
         new("--backup"),
         new("--json", IsFlag: true),
+        .. KeyOptions.Specs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var store = context.OpenStore("--from", forWriting: false);
-        var result = await new VerifyOperation(store, context.Log).RunAsync(args.Value("--backup"), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log).RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

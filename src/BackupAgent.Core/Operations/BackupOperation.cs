@@ -1,3 +1,4 @@
+using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
@@ -7,7 +8,7 @@ using Serilog;
 
 namespace BackupAgent.Core.Operations;
 
-public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Container, Compression Compression);
+public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Container, Compression Compression, ArchiveKey? Key = null);
 
 /// <summary>
 /// One backup run: one helper per volume streams a tar, which the agent compresses and hashes on its way
@@ -28,7 +29,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         {
             foreach (var source in sources)
             {
-                if (await BackupOneAsync(id, source, request.Compression, cancellationToken) is { } archive)
+                if (await BackupOneAsync(id, source, request.Compression, request.Key, cancellationToken) is { } archive)
                 {
                     archives.Add(archive);
                 }
@@ -62,9 +63,9 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         }
     }
 
-    private async Task<ArchiveInfo?> BackupOneAsync(string setId, BackupSource source, Compression compression, CancellationToken cancellationToken)
+    private async Task<ArchiveInfo?> BackupOneAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var file = source.FileStem + compression.FileExtension();
+        var file = source.FileStem + compression.FileExtension() + (key is null ? "" : ".enc");
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
         TarStats? stats = null;
         HashingStream? hashed = null;
@@ -74,11 +75,17 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             {
                 await using var helper = await engine.StartHelperAsync(source.Helper, ct);
                 hashed = new HashingStream(output);
-                await using (var compressed = compression.Compress(hashed))
+                await using var encrypted = key is null ? null : new EncryptingStream(hashed, key);
+                await using (var compressed = compression.Compress((Stream?)encrypted ?? hashed))
                 {
                     var tar = new TarStatsStream(helper.StandardOutput);
                     await tar.CopyToAsync(compressed, 1 << 20, ct);
                     stats = tar.Stats;
+                }
+
+                if (encrypted is not null)
+                {
+                    await encrypted.FinishAsync(ct);
                 }
 
                 var exit = await helper.WaitAsync(ct);
@@ -109,7 +116,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             return null;
         }
 
-        return source.Describe(file, compression, hashed!, stats!);
+        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, hashed!, stats!);
     }
 
     private sealed class SkippedSourceException(string message) : Exception(message);

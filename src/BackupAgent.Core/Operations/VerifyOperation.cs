@@ -1,3 +1,4 @@
+using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -11,16 +12,17 @@ public sealed record VerifyResult(BackupSet Set, IReadOnlyList<ArchiveVerdict> A
 
 public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> Problems);
 
-/// <summary>Reads every archive of a set once, checking its SHA-256, its compression and its tar entries against the manifest.</summary>
+/// <summary>Reads every archive of a set once, checking its SHA-256, its encryption, its compression and its tar entries against the manifest.</summary>
 public sealed class VerifyOperation(IBackupStore store, ILogger log)
 {
-    public async Task<VerifyResult> RunAsync(string? backupId, CancellationToken cancellationToken)
+    public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
         var set = await new BackupCatalog(store).ResolveAsync(backupId, [], cancellationToken);
+        ArchiveStreams.RequireKeys(set.Archives, key);
         var verdicts = new List<ArchiveVerdict>();
         foreach (var archive in set.Archives)
         {
-            var problems = await ArchiveCheck.ProblemsAsync(store, set, archive, unpack: true, cancellationToken);
+            var problems = await ArchiveCheck.ProblemsAsync(store, set, archive, key, CheckDepth.Unpack, cancellationToken);
             foreach (var problem in problems)
             {
                 log.Error("Set {SetId}: {Problem}", set.Id, problem);

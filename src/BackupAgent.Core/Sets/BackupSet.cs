@@ -53,6 +53,9 @@ public sealed record ArchiveInfo
 
     public required Compression Compression { get; init; }
 
+    /// <summary>The encryption format (see Crypto/EncryptionFormat), or null when the archive is not encrypted. Never the key.</summary>
+    public string? Encryption { get; init; }
+
     /// <summary>Size of the archive as stored (after compression).</summary>
     public required long Bytes { get; init; }
 
