@@ -48,6 +48,11 @@ public sealed class BackupCommand : ICommand
             {
                 context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
             }
+
+            foreach (var warning in set.Warnings)
+            {
+                context.Console.Out.WriteLine($"  warning: {warning}");
+            }
         }
 
         return ExitCodes.Success;

@@ -35,9 +35,9 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             var set = verdict.Set;
             log.Information("Deleting backup set {SetId} of {CreatedAt}", set.Id, set.CreatedAt);
             await catalog.DeleteManifestAsync(set, cancellationToken);
-            foreach (var archive in set.Archives)
+            foreach (var item in set.ArchiveItems())
             {
-                await store.DeleteAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
+                await store.DeleteAsync(item, cancellationToken);
             }
         }
 

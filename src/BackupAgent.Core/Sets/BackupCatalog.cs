@@ -86,7 +86,7 @@ public sealed class BackupCatalog(IBackupStore store)
         BackupSet? set;
         try
         {
-            using var doc = JsonDocument.Parse(bytes);
+            using var doc = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
             version = doc.RootElement.TryGetProperty("formatVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
             set = version == BackupSet.CurrentFormatVersion ? doc.Deserialize<BackupSet>(Json) : null;
         }
