@@ -20,6 +20,7 @@ public static class AgentCli
         new ListCommand(),
         new VerifyCommand(),
         new PruneCommand(),
+        new RecoverCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)

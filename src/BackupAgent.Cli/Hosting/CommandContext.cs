@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
@@ -24,6 +25,13 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
         log);
+
+    /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
+    public string StateDirectory =>
+        args.Value("--state-dir") ?? NonEmpty(console.Environment("BACKUP_AGENT_STATE_DIR")) ??
+        (Environment.UserName == "root" ? "/var/lib/backup-agent" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "backup-agent"));
+
+    public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
 
     /// <summary>Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory.</summary>
     public IBackupStore OpenStore(string option, bool forWriting)

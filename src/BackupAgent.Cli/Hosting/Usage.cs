@@ -7,8 +7,10 @@ public static class Usage
         backup-agent: back up, restore and verify Docker volumes
 
         Commands:
-          backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
-          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
+          backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--stop]
+                   [--stop-timeout SECONDS] [--dry-run] [--json]
+          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop] [--json]
+          recover  start the containers that an agent which was killed left stopped
           list     --from DEST [--volume NAME] [--json]
           verify   --from DEST [--backup ID|latest] [--deep] [--json]
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
@@ -19,6 +21,8 @@ public static class Usage
         Global options:
           --docker-host URI     the engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
           --helper-image IMAGE  the helper image (default: $BACKUP_AGENT_HELPER_IMAGE, else backup-agent-helper:latest)
+          --state-dir DIR       the agent's state: the journal of stopped containers (default: $BACKUP_AGENT_STATE_DIR,
+                                else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
 
         Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.

@@ -76,6 +76,19 @@ public sealed class TestScope : IAsyncDisposable
         return name;
     }
 
+    /// <summary>Runs (detached) a container from the helper image with a shell command, e.g. one that keeps writing to a volume.</summary>
+    public async Task<string> RunContainerAsync(string stem, string[] dockerArgs, string script)
+    {
+        var name = Name(stem);
+        _containers.Add(name);
+        await DockerCli.RunAsync(["run", "-d", "--name", name, "--label", $"{TestLabel}={Id}", "--log-driver", "none", "--network", "none",
+            "--stop-timeout", "2", .. dockerArgs, DockerCli.HelperImage, "sh", "-c", script]);
+        return name;
+    }
+
+    public static async Task<bool> IsRunningAsync(string container) =>
+        (await DockerCli.RunAsync("inspect", "-f", "{{.State.Running}}", container)).Trim() == "true";
+
     public void TrackImage(string image) => _images.Add(image);
 
     /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
