@@ -36,6 +36,8 @@ public sealed partial class DockerEngine : IContainerEngine
 
     public string Endpoint { get; }
 
+    public string HelperImage => _helperImage;
+
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
         await CallAsync(async ct =>
@@ -220,9 +222,7 @@ public sealed partial class DockerEngine : IContainerEngine
         }
         catch (Exception e) when (e is DockerApiException or OperationCanceledException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            throw new BackupAgentException(
-                $"the helper image '{_helperImage}' is not on the engine at {Endpoint} and could not be pulled ({FirstLine(e.Message)}). " +
-                $"Build it locally with: install/helper-image {_helperImage}");
+            throw new HelperImageMissingException(_helperImage, Endpoint, FirstLine(e.Message));
         }
     }
 

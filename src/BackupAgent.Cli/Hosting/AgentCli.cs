@@ -21,6 +21,7 @@ public static class AgentCli
         new VerifyCommand(),
         new PruneCommand(),
         new RecoverCommand(),
+        new MigrateCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)

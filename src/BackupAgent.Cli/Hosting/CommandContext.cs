@@ -21,8 +21,11 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public IContainerEngine OpenEngine() => new DockerEngine(
-        args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost,
+    public IContainerEngine OpenEngine() => OpenEngine(args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost);
+
+    /// <summary>An engine at another endpoint (a migration's target), with the same helper image.</summary>
+    public IContainerEngine OpenEngine(string endpoint) => new DockerEngine(
+        endpoint,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
         log);
 

@@ -11,6 +11,8 @@ public static class Usage
                    [--stop-timeout SECONDS] [--dry-run] [--json]
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop] [--json]
           recover  start the containers that an agent which was killed left stopped
+          migrate  --to-engine URI (--volume NAME[=TARGET] ... | --container NAME) [--via DEST] [--with-containers]
+                   [--start] [--copy-images] [--stop] [--leave-stopped] [--force] [--dry-run] [--json]
           list     --from DEST [--volume NAME] [--json]
           verify   --from DEST [--backup ID|latest] [--deep] [--json]
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N

@@ -122,6 +122,12 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         return downtimes;
     }
 
+    private async Task ForgetAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var _ = await journal.LockAsync(cancellationToken);
+        journal.Remove(runId);
+    }
+
     /// <summary>The containers one run stopped; <see cref="RestartAsync"/> starts them again, once.</summary>
     public sealed class StoppedSet
     {
@@ -142,6 +148,17 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
 
         public Task<IReadOnlyList<Downtime>> RestartAsync(CancellationToken cancellationToken) =>
             _restart ??= _stopper.RestartAsync(_runId, _containers, _clocks, cancellationToken);
+
+        /// <summary>Leaves the containers stopped on purpose (a cut-over): forgets them in the journal, so nothing starts them.</summary>
+        public async Task ReleaseAsync(CancellationToken cancellationToken)
+        {
+            if (_containers.Count > 0)
+            {
+                await _stopper.ForgetAsync(_runId, cancellationToken);
+            }
+
+            _restart = Task.FromResult<IReadOnlyList<Downtime>>([]);
+        }
 
         /// <summary>Starts the containers again after <paramref name="failure"/>; when that fails too, throws one error naming both.</summary>
         public async Task RestartAfterAsync(Exception failure)

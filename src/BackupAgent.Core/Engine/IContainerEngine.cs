@@ -38,6 +38,23 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Runs a command inside a running container (a hook); returns its exit code and output, or throws <see cref="ExecTimeoutException"/>.</summary>
     Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>The helper image this engine runs.</summary>
+    string HelperImage { get; }
+
+    Task<bool> HasImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>The image as a tar stream (docker save).</summary>
+    Task<Stream> SaveImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>Loads images from a tar stream (docker load).</summary>
+    Task LoadImageAsync(Stream images, CancellationToken cancellationToken);
+
+    /// <summary>How to create the container again elsewhere.</summary>
+    Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>Creates a container (stopped) from a definition, creating the user-defined networks it needs.</summary>
+    Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken);
+
     /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
     Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
 }

@@ -34,7 +34,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
 
-        var targets = await InspectTargetsAsync(plan, request.Force, cancellationToken);
+        var targets = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
         log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
         await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);
 
@@ -67,45 +67,5 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
 
         var downtimes = await stopped.RestartAsync(cancellationToken);
         return new RestoreResult(set, restored, downtimes);
-    }
-
-    private sealed record TargetState(bool Create, bool NonEmpty);
-
-    private async Task<List<TargetState>> InspectTargetsAsync(RestorePlan plan, bool force, CancellationToken cancellationToken)
-    {
-        var states = new List<TargetState>();
-        var refused = new List<string>();
-        foreach (var step in plan.Steps)
-        {
-            if (!step.TargetIsHostPath && await engine.FindVolumeAsync(step.Target, cancellationToken) is null)
-            {
-                states.Add(new TargetState(Create: true, NonEmpty: false));
-                continue;
-            }
-
-            var nonEmpty = await IsNonEmptyAsync(step.Target, cancellationToken);
-            states.Add(new TargetState(Create: false, nonEmpty));
-            if (nonEmpty && !force)
-            {
-                refused.Add($"'{step.Target}'");
-            }
-        }
-
-        return refused.Count > 0
-            ? throw new BackupAgentException($"target {string.Join(", ", refused)} is not empty; nothing was restored (use --force to replace its contents with the backup)")
-            : states;
-    }
-
-    private async Task<bool> IsNonEmptyAsync(string target, CancellationToken cancellationToken)
-    {
-        var spec = new HelperSpec($"check of {target}", HelperCommands.CheckEmpty()) { Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: true)] };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        return exit.ExitCode switch
-        {
-            0 => false,
-            1 => true,
-            _ => throw new HelperFailedException($"checking whether '{target}' is empty", exit.ExitCode, exit.Stderr),
-        };
     }
 }
