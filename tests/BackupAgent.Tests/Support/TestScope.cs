@@ -12,6 +12,7 @@ public sealed class TestScope : IAsyncDisposable
     private readonly List<string> _containers = [];
     private readonly List<string> _volumes = [];
     private readonly List<string> _images = [];
+    private readonly List<(string Host, string Kind, string Name)> _remote = [];
 
     private TestScope()
     {
@@ -91,6 +92,9 @@ public sealed class TestScope : IAsyncDisposable
 
     public void TrackImage(string image) => _images.Add(image);
 
+    /// <summary>Registers a container or volume on another engine (a migration's target) for removal.</summary>
+    public void TrackOn(string host, string kind, string name) => _remote.Add((host, kind, name));
+
     /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
     public static Task<string> ShellAsync(string[] mountArgs, string script) =>
         DockerCli.RunAsync(["run", "--rm", "--log-driver", "none", "--network", "none", .. mountArgs, DockerCli.HelperImage, "sh", "-c", script]);
@@ -123,6 +127,17 @@ public sealed class TestScope : IAsyncDisposable
         foreach (var image in _images)
         {
             await IgnoreAsync("image", "rm", "-f", image);
+        }
+
+        foreach (var (host, kind, name) in _remote.OrderBy(r => r.Kind == "volume"))
+        {
+            try
+            {
+                await DockerCli.RunOnAsync(host, kind == "volume" ? ["volume", "rm", "-f", name] : kind == "image" ? ["image", "rm", "-f", name] : ["rm", "-f", "-v", name]);
+            }
+            catch (InvalidOperationException)
+            {
+            }
         }
 
         try
