@@ -78,6 +78,20 @@ public sealed partial class DockerEngine : IContainerEngine
         return new ContainerInfo(container.ID, container.Name.TrimStart('/'), mounts);
     }, cancellationToken);
 
+    public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(string labelFilter, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        var containers = await _client.Containers.ListContainersAsync(
+            new ContainersListParameters
+            {
+                All = true,
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [labelFilter] = true } },
+            },
+            ct);
+        return (IReadOnlyList<ContainerSummary>)containers
+            .Select(c => new ContainerSummary(c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID, (c.Labels ?? new Dictionary<string, string>()).AsReadOnly()))
+            .ToList();
+    }, cancellationToken);
+
     public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
         if (!IsValidName(name))

@@ -1,4 +1,5 @@
 using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 
@@ -10,6 +11,7 @@ public sealed class BackupCommand : ICommand
 
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
+        backup-agent backup --job NAME [--config PATH] [--json]
 
         Backs up volumes into one new backup set at DEST (an absolute directory path or file:///PATH):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
@@ -18,6 +20,9 @@ public sealed class BackupCommand : ICommand
                              through --volumes-from, read at the paths the container sees
           --compression      zstd (default), gzip or none; applied while streaming
           --json             print the backup set as JSON on stdout
+          --job NAME         run the configured job NAME now (sources, destination, compression from the
+                             configuration; recorded in the run history like a scheduled run)
+          --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
         """;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -27,10 +32,19 @@ public sealed class BackupCommand : ICommand
         new("--container"),
         new("--compression"),
         new("--json", IsFlag: true),
+        new("--job"),
+        AgentSetup.ConfigOption,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        if (args.Value("--job") is { } job)
+        {
+            return new[] { "--to", "--volume", "--container", "--compression" }.FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+                ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
+                : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
+        }
+
         var request = new BackupRequest(args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")));
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();

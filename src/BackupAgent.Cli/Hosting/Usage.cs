@@ -11,6 +11,12 @@ public static class Usage
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
           list     --from DEST [--volume NAME] [--json]
           verify   --from DEST [--backup ID|latest] [--json]
+          backup   --job NAME [--config PATH] [--json]          run a configured job now
+
+        The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
+          run           [--config PATH] [--once JOB]   run the jobs on their schedules until SIGTERM/Ctrl-C
+          status        [--config PATH] [--json]       each job's schedule, next run and last run
+          config check  [--config PATH]                validate the configuration; every problem at once (exit 2)
 
         DEST is a host directory: an absolute path or file:///PATH.
 

@@ -18,6 +18,9 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
+    /// <summary>Lists the containers, running or not, that match a label filter (KEY or KEY=VALUE).</summary>
+    Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(string labelFilter, CancellationToken cancellationToken);
+
     /// <summary>Returns the volume, or null when there is none of that name.</summary>
     Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken);
 
@@ -26,6 +29,9 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
     Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
 }
+
+/// <summary>A container as a listing shows it: enough to pick it by its labels.</summary>
+public sealed record ContainerSummary(string Id, string Name, IReadOnlyDictionary<string, string> Labels);
 
 public sealed record ContainerInfo(string Id, string Name, IReadOnlyList<MountInfo> Mounts);
 
