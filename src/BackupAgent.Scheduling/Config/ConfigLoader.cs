@@ -45,7 +45,7 @@ public static class ConfigLoader
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or YamlDotNet.Core.YamlException)
         {
-            throw new BadInputException($"the configuration {path} is not valid YAML: {e.Message}", e);
+            throw new BadInputException($"the configuration {path} is not valid YAML: {(e.InnerException ?? e).Message}", e);
         }
 
         var secrets = ReadSecretFiles(configuration, problems);
