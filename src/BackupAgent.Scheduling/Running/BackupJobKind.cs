@@ -27,7 +27,7 @@ public sealed class BackupJobKind : IJobKind
 
         var sets = new List<string>();
         long bytes = 0;
-        var failures = new List<string>();
+        var failures = new List<Exception>();
         foreach (var request in requests)
         {
             var what = request.Container is { } c ? $"container {c}" : $"volume(s) {string.Join(", ", request.Volumes)}";
@@ -46,13 +46,16 @@ public sealed class BackupJobKind : IJobKind
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 run.Log.Error("Backing up {Source} failed: {Error}", what, e.Message);
-                failures.Add($"{what}: {e.Message}");
+                failures.Add(new BackupAgentException($"{what}: {e.Message}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
             }
         }
 
-        return failures.Count == 0
-            ? new JobResult(sets, bytes)
-            : throw new BackupAgentException($"{failures.Count} of {requests.Count} backup(s) of job {job.Name} failed: {string.Join("; ", failures)}");
+        return failures switch
+        {
+            [] => new JobResult(sets, bytes),
+            [var only] when requests.Count == 1 => throw only,
+            _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
+        };
     }
 
     private static async Task<List<BackupRequest>> PlanAsync(IContainerEngine engine, JobRun run, Compression compression, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Serilog;
@@ -5,13 +6,15 @@ using Serilog;
 namespace BackupAgent.Scheduling.Running;
 
 /// <summary>
-/// One lock per volume, so that no two runs work on one volume at once: the second waits (logged). The locks are
-/// files in the state directory held open exclusively (flock), so they also hold between processes (a
-/// `backup --job` next to the running agent) and vanish with a process that dies.
+/// One lock per volume, so that no two runs work on one volume at once: the second waits (logged). Within the
+/// agent the waiters take turns in arrival order; between processes (a `backup --job` next to the running agent)
+/// a lock file in the state directory, held open exclusively (flock), does the same and vanishes with a process that dies.
 /// </summary>
 public sealed class VolumeLocks(string directory)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new(StringComparer.Ordinal);
 
     public async Task<IAsyncDisposable> AcquireAsync(IEnumerable<string> volumes, ILogger log, CancellationToken cancellationToken)
     {
@@ -34,10 +37,32 @@ public sealed class VolumeLocks(string directory)
         }
     }
 
-    private async Task<FileStream> AcquireOneAsync(string volume, ILogger log, CancellationToken cancellationToken)
+    private async Task<Lock> AcquireOneAsync(string volume, ILogger log, CancellationToken cancellationToken)
+    {
+        // In this process, first in first out: a job that fires often cannot starve another one on the same volume.
+        var turn = _turns.GetOrAdd(volume, _ => new SemaphoreSlim(1, 1));
+        var waitingSince = (DateTimeOffset?)null;
+        if (!turn.Wait(0, CancellationToken.None))
+        {
+            log.Information("Waiting for volume {Volume}: another run is working on it", volume);
+            waitingSince = DateTimeOffset.UtcNow;
+            await turn.WaitAsync(cancellationToken);
+        }
+
+        try
+        {
+            return new Lock(turn, await LockFileAsync(volume, waitingSince, log, cancellationToken));
+        }
+        catch
+        {
+            turn.Release();
+            throw;
+        }
+    }
+
+    private async Task<FileStream> LockFileAsync(string volume, DateTimeOffset? waitingSince, ILogger log, CancellationToken cancellationToken)
     {
         var path = Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(volume)))[..24] + ".lock");
-        var waitingSince = (DateTimeOffset?)null;
         while (true)
         {
             try
@@ -63,15 +88,18 @@ public sealed class VolumeLocks(string directory)
         }
     }
 
+    private sealed record Lock(SemaphoreSlim Turn, FileStream File);
+
     private sealed class Held : IAsyncDisposable
     {
-        public List<FileStream> Files { get; } = [];
+        public List<Lock> Files { get; } = [];
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var file in Files)
+            foreach (var held in Files)
             {
-                await file.DisposeAsync();
+                await held.File.DisposeAsync();
+                held.Turn.Release();
             }
         }
     }
