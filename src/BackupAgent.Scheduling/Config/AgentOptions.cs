@@ -16,6 +16,8 @@ public sealed class AgentOptions
 
     public NotificationOptions Notifications { get; set; } = new();
 
+    public DiscoveryOptions Discovery { get; set; } = new();
+
     /// <summary>The file this was read from (read-only, so not a key).</summary>
     public string SourceFile { get; private set; } = "";
 
@@ -111,4 +113,19 @@ public sealed class WebhookOptions
     public bool OnFailure { get; set; } = true;
 
     public bool OnSuccess { get; set; }
+}
+
+/// <summary>Containers that define their own schedule by labels (backup-agent.schedule): how they are found and run.</summary>
+public sealed class DiscoveryOptions
+{
+    /// <summary>How often the agent looks for such containers.</summary>
+    public int IntervalSeconds { get; set; } = 30;
+
+    /// <summary>For containers without a backup-agent.destination label: a destination name or DEST. Empty: such containers are skipped.</summary>
+    public string? Destination { get; set; }
+
+    /// <summary>The time zone of their schedules; default: the host's.</summary>
+    public string? TimeZone { get; set; }
+
+    public string? Compression { get; set; }
 }

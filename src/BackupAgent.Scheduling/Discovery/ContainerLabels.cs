@@ -8,6 +8,7 @@ namespace BackupAgent.Scheduling.Discovery;
 /// <list type="bullet">
 /// <item><c>backup-agent.enable=true</c>: this container takes part (nothing happens without it).</item>
 /// <item><c>backup-agent.job=NAME</c>: back up this container's volumes in the configured job NAME.</item>
+/// <item><c>backup-agent.schedule=CRON</c> (and <c>backup-agent.destination</c>): a job of its own, see <see cref="LabelledJobs"/>.</item>
 /// </list>
 /// </summary>
 public static class ContainerLabels
@@ -20,11 +21,14 @@ public static class ContainerLabels
     {
         var containers = await engine.ListContainersAsync($"{Job}={job}", cancellationToken);
         return containers
-            .Where(c => c.Labels.TryGetValue(Enable, out var enabled) && string.Equals(enabled, "true", StringComparison.OrdinalIgnoreCase))
+            .Where(IsEnabled)
             .Select(c => c.Name)
             .Order(StringComparer.Ordinal)
             .ToList();
     }
+
+    public static bool IsEnabled(ContainerSummary container) =>
+        container.Labels.TryGetValue(Enable, out var enabled) && string.Equals(enabled, "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The containers that match a job's label selector (KEY or KEY=VALUE), by name.</summary>
     public static async Task<IReadOnlyList<string>> MatchingAsync(IContainerEngine engine, string selector, CancellationToken cancellationToken) =>

@@ -32,15 +32,12 @@ public static class AgentHost
                 quartz.AddTrigger(t => t
                     .ForJob(key)
                     .WithIdentity($"{job.Name}-cron")
-                    .WithCronSchedule(job.Cron!, cron => cron
-                        .InTimeZone(job.TimeZone())
-                        // Late by more than the misfire threshold (60 s: all slots busy, the previous run still going):
-                        // fire once now, then go on with the schedule; never once per missed time.
-                        .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
+                    .WithCronSchedule(job.Cron!, CronPolicy(job)));
             }
         });
         builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
         builder.Services.AddHostedService<CatchUpService>();
+        builder.Services.AddHostedService<LabelledJobService>();
 
         using var host = builder.Build();
         runner.History.MarkInterrupted(DateTimeOffset.UtcNow);
@@ -52,4 +49,12 @@ public static class AgentHost
         await host.RunAsync(stop);
         log.Information("The agent has stopped");
     }
+
+    /// <summary>
+    /// A job's trigger in its time zone. Late by more than the misfire threshold (60 s: all slots busy, the previous
+    /// run still going): fire once now, then go on with the schedule; never once per missed time.
+    /// </summary>
+    public static Action<CronScheduleBuilder> CronPolicy(JobOptions job) => cron => cron
+        .InTimeZone(job.TimeZone())
+        .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
 }

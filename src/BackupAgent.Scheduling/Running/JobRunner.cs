@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.History;
@@ -20,6 +21,7 @@ public sealed class JobRunner : IDisposable
     private readonly HttpClient _http = new();
     private readonly SemaphoreSlim _slots;
     private readonly VolumeLocks _locks;
+    private readonly ConcurrentDictionary<string, JobOptions> _added = new(StringComparer.OrdinalIgnoreCase);
 
     public JobRunner(AgentOptions options, IOperationWiring wiring, ILogger log)
     {
@@ -34,8 +36,16 @@ public sealed class JobRunner : IDisposable
 
     public RunHistory History { get; }
 
+    public IOperationWiring Wiring => _wiring;
+
+    /// <summary>Adds or replaces a job that is not in the file (a container's own, by labels).</summary>
+    public void Register(JobOptions job) => _added[job.Name!] = job;
+
+    public void Unregister(string name) => _added.TryRemove(name, out _);
+
     public JobOptions Find(string name) =>
         _options.Jobs.FirstOrDefault(j => string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? _added.GetValueOrDefault(name)
         ?? throw new BadInputException($"there is no job named '{name}' in {_options.SourceFile} (jobs: {string.Join(", ", _options.Jobs.Select(j => j.Name))})");
 
     public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)

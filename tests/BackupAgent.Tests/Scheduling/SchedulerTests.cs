@@ -100,6 +100,31 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_container_started_later_with_its_own_schedule_label_gets_its_own_job()
+    {
+        var anchor = await _scope.CreateVolumeAsync("own-anchor");
+        var yaml = ConfigFile.Jobs(ConfigFile.Job(_scope.Name("idle"), "0 0 3 * * ?", _scope.Backups, anchor)) + "discovery: { intervalSeconds: 1 }\n";
+        var config = ConfigFile.Write(_scope.Directory, yaml);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var agent = Agent.RunAsync(stop.Token, "run", "--config", config);
+        await Task.Delay(1500);
+
+        var data = await _scope.CreateVolumeAsync("own-data");
+        var container = await _scope.CreateContainerAsync("own", "-v", $"{data}:/data", "--label", "backup-agent.enable=true",
+            "--label", "backup-agent.schedule=0/2 * * * * ?", "--label", $"backup-agent.destination={_scope.Backups}");
+        var broken = await _scope.CreateContainerAsync("broken", "--label", "backup-agent.enable=true", "--label", "backup-agent.schedule=whenever");
+        await WaitForAsync(async () => (await ListAsync()).Any(s => s.SourceContainer == container), $"a backup set of {container}", agent);
+        await stop.CancelAsync();
+        var result = await agent;
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"Container {container} has its own job label-{container}", result.Stderr);
+        Assert.Contains($"Container {broken} asks for its own schedule, but its labels are wrong", result.Stderr);
+        Assert.Contains("'whenever' is not a Quartz cron expression", result.Stderr);
+        Assert.Equal(data, (await ListAsync()).First(s => s.SourceContainer == container).Archives.Single().Volume);
+    }
+
+    [Fact]
     public async Task Status_shows_the_last_run_and_survives_a_restart()
     {
         var volume = await _scope.CreateVolumeAsync("status");

@@ -10,9 +10,9 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
             new DestinationOptionsValidator(options).Validate(destination, $"destinations.{name}", problems);
         }
 
-        if (options.Jobs.Count == 0)
+        if (options.Jobs.Count == 0 && string.IsNullOrEmpty(options.Discovery.Destination))
         {
-            problems.Add("jobs", "no job is configured (add at least one under jobs:)");
+            problems.Add("jobs", "no job is configured (add one under jobs:, or set discovery.destination for containers with their own schedule)");
         }
 
         var jobValidator = new JobOptionsValidator(options, knownKinds.ToHashSet(StringComparer.OrdinalIgnoreCase));
@@ -30,5 +30,6 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
         new LoggingOptionsValidator().Validate(options.Logging, "logging", problems);
         new ConcurrencyOptionsValidator().Validate(options.Concurrency, "concurrency", problems);
         new WebhookOptionsValidator().Validate(options.Notifications.Webhook, "notifications.webhook", problems);
+        new DiscoveryOptionsValidator().Validate(options.Discovery, "discovery", problems);
     }
 }
