@@ -11,4 +11,11 @@ public static class Schedules
     public static CronExpression Cron(this JobOptions job) => new(job.Cron!, job.TimeZone());
 
     public static DateTimeOffset? NextFireAfter(this JobOptions job, DateTimeOffset time) => job.Cron().GetNextValidTimeAfter(time);
+
+    /// <summary>
+    /// The first fire time the job missed since its last run started, or null: the catch-up rule after downtime
+    /// (one run at start-up however many were missed).
+    /// </summary>
+    public static DateTimeOffset? MissedSince(this JobOptions job, DateTimeOffset lastStart, DateTimeOffset now) =>
+        job.NextFireAfter(lastStart) is { } next && next < now.AddSeconds(-1) ? next : null;
 }

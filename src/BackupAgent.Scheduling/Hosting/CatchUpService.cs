@@ -19,7 +19,7 @@ internal sealed class CatchUpService(AgentOptions options, JobRunner runner, ISc
         var now = DateTimeOffset.UtcNow;
         foreach (var job in options.Jobs.Where(j => j.CatchUp))
         {
-            if (runner.History.Last(job.Name!) is { } last && job.NextFireAfter(last.StartedAt) is { } missed && missed < now.AddSeconds(-1))
+            if (runner.History.Last(job.Name!) is { } last && job.MissedSince(last.StartedAt, now) is { } missed)
             {
                 log.Information("Job {Job} missed its run at {Missed:u} (last run {Last:u}): running it once now", job.Name, missed, last.StartedAt);
                 await scheduler.TriggerJob(new JobKey(job.Name!), new JobDataMap { [ScheduledJob.TriggerKey] = "catch-up" }, cancellationToken);

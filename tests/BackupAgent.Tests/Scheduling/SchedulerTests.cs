@@ -125,6 +125,26 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_downtime_a_missed_run_is_made_up_once_at_start_up()
+    {
+        var volume = await _scope.CreateVolumeAsync("catchup");
+        var job = _scope.Name("catchup");
+        var second = (DateTime.UtcNow.Second + 4) % 60;
+        var config = ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(job, $"{second} * * * * ?", _scope.Backups, volume)));
+        await Agent.SucceedAsync("run", "--config", config, "--once", job);
+        while (DateTime.UtcNow.Second != (second + 2) % 60)
+        {
+            await Task.Delay(200);
+        }
+
+        var result = await RunAgentForAsync(TimeSpan.FromSeconds(8), config);
+
+        var runs = new RunHistory(State).Runs(job);
+        Assert.True(runs.Count(r => r.Trigger == "catch-up" && r.Outcome == RunOutcome.Succeeded) == 1, result.ToString());
+        Assert.Contains($"Job {job} missed its run at", result.Stderr);
+    }
+
+    [Fact]
     public async Task Status_shows_the_last_run_and_survives_a_restart()
     {
         var volume = await _scope.CreateVolumeAsync("status");
