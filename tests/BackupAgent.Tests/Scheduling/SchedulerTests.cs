@@ -82,18 +82,16 @@ public sealed class SchedulerTests : IAsyncLifetime
         var anchor = await _scope.CreateVolumeAsync("anchor");
         var job = _scope.Name("joined");
         var config = ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(job, "0/2 * * * * ?", _scope.Backups, anchor)));
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var agent = Agent.RunAsync(stop.Token, "run", "--config", config);
+        var (data, container) = ("", "");
+        var result = await RunAgentWhileAsync(config, async agent =>
+        {
+            await WaitForAsync(async () => (await ListAsync()).Count > 0, "a first backup set", agent);
+            data = await _scope.CreateVolumeAsync("late-data");
+            await TestScope.ShellInVolumeAsync(data, "echo late > /d/late.txt");
+            container = await _scope.CreateContainerAsync("late", "-v", $"{data}:/data", "--label", "backup-agent.enable=true", "--label", $"backup-agent.job={job}");
+            await WaitForAsync(async () => (await ListAsync()).Any(s => s.SourceContainer == container), $"a backup set of {container}", agent);
+        });
 
-        await WaitForAsync(async () => (await ListAsync()).Count > 0, "a first backup set", agent);
-        var data = await _scope.CreateVolumeAsync("late-data");
-        await TestScope.ShellInVolumeAsync(data, "echo late > /d/late.txt");
-        var container = await _scope.CreateContainerAsync("late", "-v", $"{data}:/data", "--label", "backup-agent.enable=true", "--label", $"backup-agent.job={job}");
-        await WaitForAsync(async () => (await ListAsync()).Any(s => s.SourceContainer == container), $"a backup set of {container}", agent);
-        await stop.CancelAsync();
-        var result = await agent;
-
-        Assert.Equal(0, result.ExitCode);
         var set = (await ListAsync()).First(s => s.SourceContainer == container);
         Assert.Equal(data, set.Archives.Single().Volume);
         Assert.Contains($"Containers labelled backup-agent.job={job}", result.Stderr);
@@ -105,19 +103,17 @@ public sealed class SchedulerTests : IAsyncLifetime
         var anchor = await _scope.CreateVolumeAsync("own-anchor");
         var yaml = ConfigFile.Jobs(ConfigFile.Job(_scope.Name("idle"), "0 0 3 * * ?", _scope.Backups, anchor)) + "discovery: { intervalSeconds: 1 }\n";
         var config = ConfigFile.Write(_scope.Directory, yaml);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var agent = Agent.RunAsync(stop.Token, "run", "--config", config);
-        await Task.Delay(1500);
+        var (data, container, broken) = ("", "", "");
+        var result = await RunAgentWhileAsync(config, async agent =>
+        {
+            await Task.Delay(1500);
+            data = await _scope.CreateVolumeAsync("own-data");
+            container = await _scope.CreateContainerAsync("own", "-v", $"{data}:/data", "--label", "backup-agent.enable=true",
+                "--label", "backup-agent.schedule=0/2 * * * * ?", "--label", $"backup-agent.destination={_scope.Backups}");
+            broken = await _scope.CreateContainerAsync("broken", "--label", "backup-agent.enable=true", "--label", "backup-agent.schedule=whenever");
+            await WaitForAsync(async () => (await ListAsync()).Any(s => s.SourceContainer == container), $"a backup set of {container}", agent);
+        });
 
-        var data = await _scope.CreateVolumeAsync("own-data");
-        var container = await _scope.CreateContainerAsync("own", "-v", $"{data}:/data", "--label", "backup-agent.enable=true",
-            "--label", "backup-agent.schedule=0/2 * * * * ?", "--label", $"backup-agent.destination={_scope.Backups}");
-        var broken = await _scope.CreateContainerAsync("broken", "--label", "backup-agent.enable=true", "--label", "backup-agent.schedule=whenever");
-        await WaitForAsync(async () => (await ListAsync()).Any(s => s.SourceContainer == container), $"a backup set of {container}", agent);
-        await stop.CancelAsync();
-        var result = await agent;
-
-        Assert.Equal(0, result.ExitCode);
         Assert.Contains($"Container {container} has its own job label-{container}", result.Stderr);
         Assert.Contains($"Container {broken} asks for its own schedule, but its labels are wrong", result.Stderr);
         Assert.Contains("'whenever' is not a Quartz cron expression", result.Stderr);
@@ -147,9 +143,7 @@ public sealed class SchedulerTests : IAsyncLifetime
     [Fact]
     public async Task Status_shows_the_last_run_and_survives_a_restart()
     {
-        var volume = await _scope.CreateVolumeAsync("status");
-        var job = _scope.Name("status");
-        var config = ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(job, "0 0 3 * * ?", _scope.Backups, volume)));
+        var (volume, job, config) = await OneJobAsync("status", "0 0 3 * * ?");
 
         var once = await Agent.SucceedAsync("run", "--config", config, "--once", job, "--json");
         var run = JsonDocument.Parse(once.Stdout).RootElement;
@@ -205,6 +199,26 @@ public sealed class SchedulerTests : IAsyncLifetime
     {
         using var stop = new CancellationTokenSource(time);
         var result = await Agent.RunAsync(stop.Token, "run", "--config", config);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result;
+    }
+
+    /// <summary>A volume, and a configuration with one job backing it up on <paramref name="cron"/>.</summary>
+    private async Task<(string Volume, string Job, string Config)> OneJobAsync(string stem, string cron)
+    {
+        var volume = await _scope.CreateVolumeAsync(stem);
+        var job = _scope.Name(stem);
+        return (volume, job, ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(job, cron, _scope.Backups, volume))));
+    }
+
+    /// <summary>Runs the agent while <paramref name="during"/> acts and waits, then stops it as SIGTERM would; it must exit 0.</summary>
+    private static async Task<AgentResult> RunAgentWhileAsync(string config, Func<Task<AgentResult>, Task> during)
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var agent = Agent.RunAsync(stop.Token, "run", "--config", config);
+        await during(agent);
+        await stop.CancelAsync();
+        var result = await agent;
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
     }
