@@ -128,6 +128,17 @@ public sealed partial class DockerEngine : IContainerEngine
             ct);
     }, cancellationToken);
 
+    public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        try
+        {
+            await _client.Volumes.RemoveAsync(name, force: true, ct);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }, cancellationToken);
+
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) =>
         CallAsync<IHelper>(async ct => await DockerHelper.StartAsync(_client, _helperImage, spec, _log, ct), cancellationToken);
 

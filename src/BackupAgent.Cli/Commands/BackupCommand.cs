@@ -23,7 +23,7 @@ public sealed class BackupCommand : ICommand
           --job NAME         run the configured job NAME now (sources, destination, compression from the
                              configuration; recorded in the run history like a scheduled run)
           --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
-        """;
+        """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -34,18 +34,20 @@ public sealed class BackupCommand : ICommand
         new("--json", IsFlag: true),
         new("--job"),
         AgentSetup.ConfigOption,
+        .. KeyOptions.Specs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         if (args.Value("--job") is { } job)
         {
-            return new[] { "--to", "--volume", "--container", "--compression" }.FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
                 ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
 
-        var request = new BackupRequest(args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")));
+        var request = new BackupRequest(
+            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console));
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
         var set = await new BackupOperation(engine, store, context.Log, context.Clock).RunAsync(request, cancellationToken);
@@ -59,6 +61,11 @@ public sealed class BackupCommand : ICommand
             foreach (var archive in set.Archives)
             {
                 context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
+            }
+
+            foreach (var warning in set.Warnings)
+            {
+                context.Console.Out.WriteLine($"  warning: {warning}");
             }
         }
 

@@ -19,6 +19,7 @@ public static class AgentCli
         new RestoreCommand(),
         new ListCommand(),
         new VerifyCommand(),
+        new PruneCommand(),
         new RunCommand(),
         new StatusCommand(),
         new ConfigCheckCommand(),

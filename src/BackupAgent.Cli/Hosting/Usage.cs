@@ -10,7 +10,9 @@ public static class Usage
           backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
           list     --from DEST [--volume NAME] [--json]
-          verify   --from DEST [--backup ID|latest] [--json]
+          verify   --from DEST [--backup ID|latest] [--deep] [--json]
+          prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
+                   --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
           backup   --job NAME [--config PATH] [--json]          run a configured job now
 
         The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
