@@ -79,15 +79,21 @@ public sealed partial class DockerEngine : IContainerEngine
         };
     }, cancellationToken);
 
-    public Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(CancellationToken cancellationToken) => CallAsync<IReadOnlyList<ContainerInfo>>(async ct =>
+    public Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken) => CallAsync<IReadOnlyList<ContainerInfo>>(async ct =>
     {
-        var all = await _client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct);
+        var parameters = new ContainersListParameters { All = true };
+        if (labelFilter is not null)
+        {
+            parameters.Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [labelFilter] = true } };
+        }
+
+        var all = await _client.Containers.ListContainersAsync(parameters, ct);
         return all
-            .Where(c => !c.Labels.ContainsKey(HelperLabels.Helper))
+            .Where(c => c.Labels?.ContainsKey(HelperLabels.Helper) != true)
             .Select(c => new ContainerInfo(c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID[..12], Mounts(c.Mounts))
             {
                 Running = c.State == "running",
-                Labels = c.Labels.AsReadOnly(),
+                Labels = (c.Labels ?? new Dictionary<string, string>()).AsReadOnly(),
             })
             .ToList();
     }, cancellationToken);

@@ -1,4 +1,5 @@
 using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 
@@ -10,6 +11,7 @@ public sealed class BackupCommand : ICommand
 
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
+        backup-agent backup --job NAME [--config PATH] [--json]
 
         Backs up volumes into one new backup set at DEST (an absolute directory path or file:///PATH):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
@@ -28,6 +30,9 @@ public sealed class BackupCommand : ICommand
         backup-agent.hook-timeout=SECONDS, default 300). A failing pre-backup hook fails the run unless
         backup-agent.pre-backup-on-error=continue; post-backup hooks always run, and their failure fails the run.
           --json             print the backup set as JSON on stdout
+          --job NAME         run the configured job NAME now (sources, destination, compression from the
+                             configuration; recorded in the run history like a scheduled run)
+          --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
         """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -40,6 +45,8 @@ public sealed class BackupCommand : ICommand
         new("--stop-timeout"),
         new("--dry-run", IsFlag: true),
         new("--json", IsFlag: true),
+        new("--job"),
+        AgentSetup.ConfigOption,
         .. KeyOptions.Specs,
     ];
 
@@ -50,6 +57,13 @@ public sealed class BackupCommand : ICommand
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        if (args.Value("--job") is { } job)
+        {
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+                ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
+                : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
+        }
+
         var request = new BackupRequest(
             args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console))
         {

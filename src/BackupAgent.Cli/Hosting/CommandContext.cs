@@ -37,9 +37,12 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
     public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
 
     /// <summary>Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory.</summary>
-    public IBackupStore OpenStore(string option, bool forWriting)
+    public IBackupStore OpenStore(string option, bool forWriting) => OpenStoreAt(args.Value(option), option, forWriting);
+
+    /// <summary>Opens the store at DEST (from a configured job); <paramref name="what"/> names it in errors.</summary>
+    public IBackupStore OpenStoreAt(string? dest, string what, bool forWriting)
     {
-        var location = StoreLocation.Parse(args.Value(option), option);
+        var location = StoreLocation.Parse(dest, what);
         return location.Kind switch
         {
             _ => DirectoryStore.Open(location.Path, forWriting),

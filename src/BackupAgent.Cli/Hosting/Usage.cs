@@ -17,6 +17,12 @@ public static class Usage
           verify   --from DEST [--backup ID|latest] [--deep] [--json]
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
                    --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
+          backup   --job NAME [--config PATH] [--json]          run a configured job now
+
+        The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
+          run           [--config PATH] [--once JOB]   run the jobs on their schedules until SIGTERM/Ctrl-C
+          status        [--config PATH] [--json]       each job's schedule, next run and last run
+          config check  [--config PATH]                validate the configuration; every problem at once (exit 2)
 
         DEST is a host directory: an absolute path or file:///PATH.
 

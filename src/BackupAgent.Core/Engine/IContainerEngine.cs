@@ -18,6 +18,7 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
+
     /// <summary>Returns the volume, or null when there is none of that name.</summary>
     Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken);
 
@@ -26,8 +27,8 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Removes a volume the agent created for itself (a scratch volume); a missing one is not an error.</summary>
     Task RemoveVolumeAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>All containers, running or not, with their mounts and labels (helpers excluded).</summary>
-    Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(CancellationToken cancellationToken);
+    /// <summary>All containers, running or not, with their mounts and labels (helpers excluded); optionally only those with a label ("KEY" or "KEY=VALUE").</summary>
+    Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken);
 
     /// <summary>Stops a container, waiting up to <paramref name="timeout"/> (else its own stop timeout) before it is killed.</summary>
     Task StopContainerAsync(string id, TimeSpan? timeout, CancellationToken cancellationToken);

@@ -88,7 +88,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
     private async Task<BackupPlan> PlanCoreAsync(BackupRequest request, CancellationToken cancellationToken)
     {
         var sources = await BackupSources.PlanAsync(engine, request, cancellationToken);
-        var containers = await engine.ListContainersAsync(cancellationToken);
+        var containers = await engine.ListContainersAsync(null, cancellationToken);
         return new BackupPlan(sources, ConsistencyPlan.Create(containers, sources.Select(s => s.Volume).ToList(), request.Stop));
     }
 

@@ -39,7 +39,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);
 
         var users = request.Stop
-            ? (await engine.ListContainersAsync(cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()
+            ? (await engine.ListContainersAsync(null, cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()
             : [];
         var stopped = await stopper.StopAsync($"restore-{Guid.NewGuid():N}", StopOrder.Sort(users), null, cancellationToken);
         var restored = new List<RestoredVolume>();

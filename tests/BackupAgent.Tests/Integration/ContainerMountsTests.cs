@@ -4,6 +4,7 @@ using BackupAgent.Tests.Support;
 namespace BackupAgent.Tests.Integration;
 
 /// <summary>--container backs up every mount the container sees: named volumes, nested ones and bind mounts.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class ContainerMountsTests : IAsyncLifetime
 {
     private TestScope _scope = null!;

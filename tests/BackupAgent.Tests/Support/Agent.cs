@@ -11,12 +11,15 @@ public sealed record AgentResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the CLI in-process, with its own stdout, stderr and environment.</summary>
 public static class Agent
 {
-    public static async Task<AgentResult> RunAsync(params string[] args)
+    public static Task<AgentResult> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
+
+    /// <summary>Runs until the command ends or <paramref name="stop"/> is cancelled (as SIGTERM would: `run` then stops gracefully).</summary>
+    public static async Task<AgentResult> RunAsync(CancellationToken stop, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var console = new AgentConsole(stdout, stderr, Environment.GetEnvironmentVariable, IsTerminal: false);
-        var code = await AgentCli.RunAsync(args, console, CancellationToken.None);
+        var code = await AgentCli.RunAsync(args, console, stop);
         return new AgentResult(code, stdout.ToString(), stderr.ToString());
     }
 
