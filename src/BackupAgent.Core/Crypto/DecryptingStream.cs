@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
 
 namespace BackupAgent.Core.Crypto;
 
 /// <summary>Reads <see cref="EncryptionFormat"/> and yields the plaintext, authenticating every chunk before it yields it.</summary>
-public sealed class DecryptingStream(Stream input, ArchiveKey key, string archive) : Stream
+public sealed class DecryptingStream(Stream input, ArchiveKey key, string archive) : ReadOnlyStream
 {
     private byte[] _header = [];
     private AesGcm? _aes;
@@ -14,26 +15,6 @@ public sealed class DecryptingStream(Stream input, ArchiveKey key, string archiv
     private int _plainEnd;
     private uint _index;
     private bool _ended;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -91,16 +72,6 @@ public sealed class DecryptingStream(Stream input, ArchiveKey key, string archiv
 
     private BackupAgentException Damaged(string how) =>
         new($"cannot decrypt archive '{archive}': {how} (chunk {_index - 1} fails authentication)");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

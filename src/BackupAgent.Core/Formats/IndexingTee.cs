@@ -76,25 +76,11 @@ public sealed class IndexingTee : IAsyncDisposable
         public override int Read(Span<byte> buffer) => throw new NotSupportedException("read asynchronously");
     }
 
-    private sealed class ChannelReadStream(ChannelReader<(byte[] Buffer, int Count)> chunks) : Stream
+    private sealed class ChannelReadStream(ChannelReader<(byte[] Buffer, int Count)> chunks) : ReadOnlyStream
     {
         private byte[]? _current;
         private int _offset;
         private int _count;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -120,20 +106,5 @@ public sealed class IndexingTee : IAsyncDisposable
             _offset += n;
             return n;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

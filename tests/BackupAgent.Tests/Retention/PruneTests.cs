@@ -1,10 +1,11 @@
 using BackupAgent.Core.Errors;
-using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Retention;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using BackupAgent.Storage.Directory;
+using BackupAgent.Tests.Support;
+using static BackupAgent.Tests.Support.TestSets;
 using Serilog;
 
 namespace BackupAgent.Tests.Retention;
@@ -115,29 +116,6 @@ public sealed class PruneTests : IDisposable
             await store.WriteBytesAsync($"{id}/db.tar.zst", "archive"u8.ToArray(), CancellationToken.None);
             await new BackupCatalog(store).SaveAsync(set, CancellationToken.None);
         }
-    }
-
-    private static BackupSet Set(string id, params string[] volumes)
-    {
-        BackupSetId.TryGetTime(id, out var created);
-        return new BackupSet
-        {
-            Id = id,
-            CreatedAt = created,
-            ToolVersion = "test",
-            Archives = volumes.Select(v => new ArchiveInfo
-            {
-                File = v + ".tar.zst",
-                Volume = v,
-                Kind = SourceKind.Volume,
-                Compression = Compression.Zstd,
-                Bytes = 7,
-                TarBytes = 7,
-                ContentBytes = 0,
-                Files = 1,
-                Sha256 = "00",
-            }).ToList(),
-        };
     }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

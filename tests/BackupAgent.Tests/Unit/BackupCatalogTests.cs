@@ -1,9 +1,9 @@
 using System.Text;
 using BackupAgent.Core.Errors;
-using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using BackupAgent.Storage.Directory;
+using static BackupAgent.Tests.Support.TestSets;
 
 namespace BackupAgent.Tests.Unit;
 
@@ -53,23 +53,4 @@ public sealed class BackupCatalogTests : IDisposable
         Assert.Contains("manifest of backup set '20260101T000000Z-aaaaaa'", e.Message);
         Assert.Contains("corrupt", e.Message);
     }
-
-    private static BackupSet Set(string id, params string[] volumes) => new()
-    {
-        Id = id,
-        CreatedAt = DateTimeOffset.ParseExact(id[..16], "yyyyMMdd'T'HHmmss'Z'", null, System.Globalization.DateTimeStyles.AssumeUniversal),
-        ToolVersion = "test",
-        Archives = volumes.Select(v => new ArchiveInfo
-        {
-            File = v + ".tar.zst",
-            Volume = v,
-            Kind = SourceKind.Volume,
-            Compression = Compression.Zstd,
-            Bytes = 1,
-            TarBytes = 1,
-            ContentBytes = 0,
-            Files = 1,
-            Sha256 = "00",
-        }).ToList(),
-    };
 }

@@ -1,18 +1,14 @@
 using BackupAgent.Core.Errors;
-using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
+using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Unit;
 
 public sealed class RestorePlanTests
 {
-    private static readonly BackupSet Set = new()
-    {
-        Id = "20260101T000000Z-abcdef",
-        CreatedAt = DateTimeOffset.UnixEpoch,
-        ToolVersion = "test",
-        Archives = [Archive("db", "/var/lib/db"), Archive("web", "/srv"), Archive("/host/conf", "/etc/app", SourceKind.Bind)],
-    };
+    private static readonly BackupSet Set = TestSets.Set(
+        "20260101T000000Z-abcdef",
+        TestSets.Archive("db", mountPath: "/var/lib/db"), TestSets.Archive("web", mountPath: "/srv"), TestSets.Archive("/host/conf", mountPath: "/etc/app", kind: SourceKind.Bind));
 
     [Fact]
     public void Without_volumes_every_archive_goes_back_where_it_came_from()
@@ -53,18 +49,4 @@ public sealed class RestorePlanTests
     {
         Assert.Throws<BadInputException>(() => VolumeMapping.Parse(value));
     }
-
-    private static ArchiveInfo Archive(string volume, string mountPath, SourceKind kind = SourceKind.Volume) => new()
-    {
-        File = volume.Trim('/') + ".tar.zst",
-        Volume = volume,
-        Kind = kind,
-        MountPath = mountPath,
-        Compression = Compression.Zstd,
-        Bytes = 1,
-        TarBytes = 1,
-        ContentBytes = 1,
-        Files = 1,
-        Sha256 = "00",
-    };
 }

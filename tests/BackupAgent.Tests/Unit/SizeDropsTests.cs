@@ -1,6 +1,6 @@
-using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Sets;
+using static BackupAgent.Tests.Support.TestSets;
 
 namespace BackupAgent.Tests.Unit;
 
@@ -13,8 +13,8 @@ public sealed class SizeDropsTests
     [InlineData(500_000, 0, false)]
     public void A_volume_that_shrank_below_half_of_its_previous_backup_is_flagged(long before, long after, bool flagged)
     {
-        var previous = new[] { Set("20260101T000000Z-aaaaaa", 1), Set("20260102T000000Z-bbbbbb", before) };
-        var warnings = SizeDrops.Compare(previous, [Archive(after)]);
+        var previous = new[] { Set("20260101T000000Z-aaaaaa", Archive("db", 1)), Set("20260102T000000Z-bbbbbb", Archive("db", before)) };
+        var warnings = SizeDrops.Compare(previous, [Archive("db", after)]);
         Assert.Equal(flagged, warnings.Count == 1);
         if (flagged)
         {
@@ -23,24 +23,5 @@ public sealed class SizeDropsTests
     }
 
     [Fact]
-    public void A_first_backup_is_never_flagged() => Assert.Empty(SizeDrops.Compare([], [Archive(0)]));
-
-    private static BackupSet Set(string id, long bytes)
-    {
-        BackupSetId.TryGetTime(id, out var created);
-        return new BackupSet { Id = id, CreatedAt = created, ToolVersion = "t", Archives = [Archive(bytes)] };
-    }
-
-    private static ArchiveInfo Archive(long contentBytes) => new()
-    {
-        File = "db.tar",
-        Volume = "db",
-        Kind = SourceKind.Volume,
-        Compression = Compression.None,
-        Bytes = 1,
-        TarBytes = 1,
-        ContentBytes = contentBytes,
-        Files = 1,
-        Sha256 = "00",
-    };
+    public void A_first_backup_is_never_flagged() => Assert.Empty(SizeDrops.Compare([], [Archive("db", 0)]));
 }
