@@ -8,20 +8,27 @@ public sealed class RunCommand : ICommand
     public string Name => "run";
 
     public string Help => """
-        backup-agent run [--config PATH] [--once JOB] [--json]
+        backup-agent run [--config PATH] [--once JOB [--dry-run]] [--json]
 
         Runs the agent: validates the configuration (every problem at once, exit 2), then runs each job on its cron
         schedule until SIGTERM or Ctrl-C, which cancels running jobs cleanly (no helper, no partial backup is left).
         Logging, concurrency, state and notifications come from the configuration; see docs/scheduling.md.
           --config PATH   default: config/agent.yaml under the current directory if present, else /etc/backup-agent/agent.yaml
           --once JOB      run the job JOB once now and exit (0 when it succeeded)
+          --dry-run       with --once: print what the run would do (sources, containers to stop, hooks; the sets a
+                          prune would delete) and touch nothing
           --json          with --once: print the run as JSON on stdout
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--once"), new("--json", IsFlag: true)];
+    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--once"), new("--dry-run", IsFlag: true), new("--json", IsFlag: true)];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        if (args.Flag("--dry-run") && args.Value("--once") is null)
+        {
+            throw new Core.Errors.BadInputException("run: --dry-run goes with --once JOB");
+        }
+
         if (args.Value("--once") is { } job)
         {
             return await JobTrigger.RunAsync(job, "run --once", args, context, cancellationToken);

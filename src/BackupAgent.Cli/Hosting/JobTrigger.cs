@@ -12,6 +12,17 @@ internal static class JobTrigger
         await using (log)
         using (runner)
         {
+            if (args.Flag("--dry-run"))
+            {
+                context.Console.Out.WriteLine($"dry run of job {job}: nothing is stopped, read, written or recorded");
+                foreach (var line in await runner.DryRunAsync(job, cancellationToken))
+                {
+                    context.Console.Out.WriteLine($"  {line}");
+                }
+
+                return ExitCodes.Success;
+            }
+
             var run = await runner.RunAsync(job, trigger, cancellationToken);
             if (args.Flag("--json"))
             {
@@ -28,7 +39,9 @@ internal static class JobTrigger
 
     public static string Describe(RunRecord run) => run.Outcome switch
     {
-        RunOutcome.Succeeded => $"succeeded in {run.Duration?.TotalSeconds:0.0} s, {run.Bytes} bytes, backup set(s) {string.Join(", ", run.Sets)}",
+        RunOutcome.Succeeded => $"succeeded in {run.Duration?.TotalSeconds:0.0} s, {run.Bytes} bytes, backup set(s) {string.Join(", ", run.Sets)}" +
+            (run.Downtimes.Count > 0 ? $"; downtime: {string.Join(", ", run.Downtimes)}" : "") +
+            (run.Warnings.Count > 0 ? $"; warning: {string.Join("; ", run.Warnings)}" : ""),
         RunOutcome.Running => "running",
         _ => $"{run.Outcome.ToString().ToLowerInvariant()}: {run.Error}",
     };

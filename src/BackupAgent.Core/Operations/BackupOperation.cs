@@ -16,6 +16,11 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
 
     /// <summary>Overrides each container's own stop timeout.</summary>
     public TimeSpan? StopTimeout { get; init; }
+
+    /// <summary>Hooks from configuration, run with those from container labels.</summary>
+    public IReadOnlyList<Hook> PreHooks { get; init; } = [];
+
+    public IReadOnlyList<Hook> PostHooks { get; init; } = [];
 }
 
 /// <summary>What a backup will do: the sources, the containers it stops and the hooks it runs.</summary>
@@ -89,7 +94,12 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
     {
         var sources = await BackupSources.PlanAsync(engine, request, cancellationToken);
         var containers = await engine.ListContainersAsync(null, cancellationToken);
-        return new BackupPlan(sources, ConsistencyPlan.Create(containers, sources.Select(s => s.Volume).ToList(), request.Stop));
+        var consistency = ConsistencyPlan.Create(containers, sources.Select(s => s.Volume).ToList(), request.Stop);
+        return new BackupPlan(sources, consistency with
+        {
+            PreHooks = [.. request.PreHooks, .. consistency.PreHooks],
+            PostHooks = [.. consistency.PostHooks, .. request.PostHooks],
+        });
     }
 
     /// <summary>Stops what must be still, archives every source, and starts the containers again before returning.</summary>

@@ -55,6 +55,9 @@ public sealed class JobOptions
     /// <summary>Stop the running containers that use the volumes while they are read (as backup --stop).</summary>
     public bool Stop { get; set; }
 
+    /// <summary>Commands run inside containers before and after a backup, besides those from container labels.</summary>
+    public List<HookOptions> Hooks { get; set; } = [];
+
     /// <summary>kind: prune. The retention rules (as prune --keep-*).</summary>
     public KeepOptions Keep { get; set; } = new();
 
@@ -72,6 +75,25 @@ public sealed class JobOptions
 
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;
+}
+
+/// <summary>A hook of a backup job: <c>sh -c</c> commands inside a running container.</summary>
+public sealed class HookOptions
+{
+    public string? Container { get; set; }
+
+    /// <summary>Before the backup (before anything is stopped), e.g. pg_dumpall into the volume.</summary>
+    public string? Pre { get; set; }
+
+    /// <summary>After the backup, on every path.</summary>
+    public string? Post { get; set; }
+
+    public string? User { get; set; }
+
+    public int TimeoutSeconds { get; set; } = 300;
+
+    /// <summary>What a failing pre hook does: fail (the run fails, nothing is read) or continue.</summary>
+    public string OnError { get; set; } = "fail";
 }
 
 /// <summary>Retention rules of a prune job: see backup-agent prune --help.</summary>

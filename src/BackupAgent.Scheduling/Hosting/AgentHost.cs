@@ -1,3 +1,4 @@
+using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,7 @@ public static class AgentHost
 
         using var host = builder.Build();
         runner.History.MarkInterrupted(DateTimeOffset.UtcNow);
+        await RecoverStoppedContainersAsync(runner.Wiring, log, stop);
         foreach (var job in options.Jobs)
         {
             log.Information("Job {Job} ({Kind}) is scheduled {Cron} ({TimeZone}); next run {Next:u}", job.Name, job.Kind, job.Cron, job.TimeZone().Id, job.NextFireAfter(DateTimeOffset.UtcNow));
@@ -48,6 +50,27 @@ public static class AgentHost
 
         await host.RunAsync(stop);
         log.Information("The agent has stopped");
+    }
+
+    /// <summary>
+    /// Starts the containers that an agent which was killed left stopped (the journal), before any job runs. An engine
+    /// that does not answer yet is logged; every backup run recovers again before it stops anything.
+    /// </summary>
+    private static async Task RecoverStoppedContainersAsync(IOperationWiring wiring, ILogger log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var engine = wiring.OpenEngine(log);
+            var started = await wiring.OpenStopper(engine, log).RecoverAsync(cancellationToken);
+            if (started.Count > 0)
+            {
+                log.Warning("Started again at start-up: {Containers} (left stopped by an agent that was killed)", started);
+            }
+        }
+        catch (BackupAgentException e)
+        {
+            log.Error("Could not recover containers left stopped at start-up: {Error}", e.Message);
+        }
     }
 
     /// <summary>

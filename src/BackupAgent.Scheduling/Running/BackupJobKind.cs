@@ -1,3 +1,4 @@
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
@@ -27,6 +28,7 @@ public sealed class BackupJobKind : IJobKind
 
         var sets = new List<string>();
         var warnings = new List<string>();
+        var downtimes = new List<string>();
         long bytes = 0;
         var failures = new List<Exception>();
         foreach (var request in requests)
@@ -40,9 +42,18 @@ public sealed class BackupJobKind : IJobKind
                 await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
                 {
                     var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
-                    var set = await operation.RunAsync(request with { Stop = job.Stop, Key = JobKeys.Of(job) }, cancellationToken);
+                    var set = await operation.RunAsync(
+                        request with
+                        {
+                            Stop = job.Stop,
+                            Key = JobKeys.Of(job),
+                            PreHooks = HooksOf(job, pre: true),
+                            PostHooks = HooksOf(job, pre: false),
+                        },
+                        cancellationToken);
                     sets.Add(set.Id);
                     warnings.AddRange(set.Warnings);
+                    downtimes.AddRange(set.Downtimes.Select(d => $"{d.Container} {d.Seconds:0.###} s"));
                     bytes += set.Archives.Sum(a => a.Bytes);
                 }
             }
@@ -55,11 +66,37 @@ public sealed class BackupJobKind : IJobKind
 
         return failures switch
         {
-            [] => new JobResult(sets, bytes) { Warnings = warnings },
+            [] => new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes },
             [var only] when requests.Count == 1 => throw only,
             _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };
     }
+
+    public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
+        var dest = Destinations.Resolve(run.Agent, job.Destination!)!;
+        var store = run.Wiring.OpenStore(dest, $"the destination of job {job.Name}", run.Log);
+        await using var engine = run.Wiring.OpenEngine(run.Log);
+        var lines = new List<string>();
+        foreach (var request in await PlanAsync(engine, run, Compressions.Parse(job.Compression), cancellationToken))
+        {
+            var full = request with { Stop = job.Stop, PreHooks = HooksOf(job, pre: true), PostHooks = HooksOf(job, pre: false) };
+            var plan = await new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System).PlanAsync(full, cancellationToken);
+            lines.Add($"a backup set at {store.Location}: {string.Join(", ", plan.Sources.Select(s => $"{s.Kind.ToString().ToLowerInvariant()} {s.Volume}"))}");
+            var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
+            lines.Add(stop.Count == 0 ? "  no container is stopped" : $"  stop, in this order: {string.Join(", ", stop)}; start again: {string.Join(", ", Enumerable.Reverse(stop))}");
+            lines.AddRange(plan.Consistency.PreHooks.Select(h => $"  pre-backup hook in {h.Container}: {h.Command}"));
+            lines.AddRange(plan.Consistency.PostHooks.Select(h => $"  post-backup hook in {h.Container}: {h.Command}"));
+        }
+
+        return lines;
+    }
+
+    private static List<Hook> HooksOf(JobOptions job, bool pre) => job.Hooks
+        .Where(h => (pre ? h.Pre : h.Post) is { Length: > 0 })
+        .Select(h => new Hook(h.Container!, (pre ? h.Pre : h.Post)!, h.User, TimeSpan.FromSeconds(h.TimeoutSeconds), pre && h.OnError == "fail"))
+        .ToList();
 
     private static async Task<List<BackupRequest>> PlanAsync(IContainerEngine engine, JobRun run, Compression compression, CancellationToken cancellationToken)
     {

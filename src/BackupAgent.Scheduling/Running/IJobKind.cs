@@ -12,6 +12,9 @@ public interface IJobKind
     string Name { get; }
 
     Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken);
+
+    /// <summary>What a run would do, one line each (run --once JOB --dry-run); touches nothing.</summary>
+    Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken);
 }
 
 /// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
@@ -21,6 +24,9 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
 public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)
 {
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>How long each container stopped for the run was down, as "NAME 1.234 s".</summary>
+    public IReadOnlyList<string> Downtimes { get; init; } = [];
 }
 
 public static class JobKinds

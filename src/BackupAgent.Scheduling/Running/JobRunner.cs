@@ -48,6 +48,15 @@ public sealed class JobRunner : IDisposable
         ?? _added.GetValueOrDefault(name)
         ?? throw new BadInputException($"there is no job named '{name}' in {_options.SourceFile} (jobs: {string.Join(", ", _options.Jobs.Select(j => j.Name))})");
 
+    /// <summary>What a run of the job would do; nothing is recorded, stopped or written.</summary>
+    public async Task<IReadOnlyList<string>> DryRunAsync(string jobName, CancellationToken cancellationToken)
+    {
+        var job = Find(jobName);
+        var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
+        var log = _log.ForContext("Job", job.Name).ForContext("RunScope", $"[{job.Name} dry run] ");
+        return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _locks, _wiring), cancellationToken);
+    }
+
     public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
     {
         var job = Find(jobName);
@@ -62,7 +71,7 @@ public sealed class JobRunner : IDisposable
             History.Save(record);
             log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
             var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _locks, _wiring), cancellationToken);
-            record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, FinishedAt = DateTimeOffset.UtcNow };
+            record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, FinishedAt = DateTimeOffset.UtcNow };
             log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
             return record;
         }

@@ -20,15 +20,27 @@ public sealed class PruneJobKind : IJobKind
         Within = keep.Within is { Length: > 0 } within ? RetentionPolicy.ParseDuration(within, "keep.within") : null,
     };
 
+    public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var result = await PruneAsync(run, dryRun: true, cancellationToken);
+        return result.Sets.Select(v => v.Keep ? $"keep    {v.Set.Id}  ({string.Join(", ", v.Reasons)})" : $"delete  {v.Set.Id}")
+            .Concat(result.Orphans.Select(o => $"delete orphan {o}"))
+            .ToList();
+    }
+
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var result = await PruneAsync(run, dryRun: false, cancellationToken);
+        var deleted = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
+        run.Log.Information("Pruned {Deleted} set(s), kept {Kept}, swept {Orphans} orphaned item(s)", deleted.Count, result.Sets.Count - deleted.Count, result.Orphans.Count);
+        return new JobResult(deleted.Select(s => s.Id).ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes)));
+    }
+
+    private static Task<PruneResult> PruneAsync(JobRun run, bool dryRun, CancellationToken cancellationToken)
     {
         var job = run.Job;
         var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
         var zone = job.TimeZone is { Length: > 0 } name ? TimeZoneInfo.FindSystemTimeZoneById(name) : TimeZoneInfo.Local;
-        var result = await new PruneOperation(store, run.Log, TimeProvider.System)
-            .RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, zone, DryRun: false), cancellationToken);
-        var deleted = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
-        run.Log.Information("Pruned {Deleted} set(s), kept {Kept}, swept {Orphans} orphaned item(s)", deleted.Count, result.Sets.Count - deleted.Count, result.Orphans.Count);
-        return new JobResult(deleted.Select(s => s.Id).ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes)));
+        return new PruneOperation(store, run.Log, TimeProvider.System).RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, zone, dryRun), cancellationToken);
     }
 }

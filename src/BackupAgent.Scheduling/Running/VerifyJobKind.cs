@@ -12,6 +12,10 @@ public sealed class VerifyJobKind : IJobKind
 {
     public string Name => "verify";
 
+    public Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(
+            [$"verify the newest backup set at {Destinations.Resolve(run.Agent, run.Job.Destination!)}{(run.Job.Deep ? ", restoring it into a scratch volume and comparing every file" : "")}"]);
+
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var job = run.Job;

@@ -90,4 +90,41 @@ public sealed class MaintenanceJobTests : IAsyncLifetime
         var body = JsonDocument.Parse(Assert.Single(hook.Bodies)).RootElement;
         Assert.Contains("dropped from 2000000", body.GetProperty("text").GetString());
     }
+
+    [Fact]
+    public async Task A_job_with_stop_and_config_hooks_records_the_downtime_and_runs_its_hooks()
+    {
+        var volume = await _scope.CreateVolumeAsync("jobstop");
+        var app = await _scope.RunContainerAsync("jobstop-app", ["-v", $"{volume}:/d"], "sleep 1000");
+        var job = _scope.Name("jobstop");
+        var config = ConfigFile.Write(_scope.Directory, $"""
+            state: {State}
+            jobs:
+              - name: {job}
+                cron: "0 0 3 * * ?"
+                destination: {_scope.Backups}
+                stop: true
+                hooks:
+                  - container: {app}
+                    pre: echo dumped > /d/dump.sql
+                    post: touch /tmp/post-hook-ran
+                sources: {"{"} volumes: [{volume}] {"}"}
+            """);
+
+        var dry = await Agent.SucceedAsync("run", "--config", config, "--once", job, "--dry-run", "--state-dir", State);
+        Assert.Contains($"stop, in this order: {app}", dry.Stdout);
+        Assert.Contains($"pre-backup hook in {app}: echo dumped > /d/dump.sql", dry.Stdout);
+        Assert.False(Directory.Exists(_scope.Backups));
+        Assert.Null(new RunHistory(State).Last(job));
+
+        var result = await Agent.SucceedAsync("run", "--config", config, "--once", job, "--state-dir", State);
+        var run = new RunHistory(State).Last(job)!;
+        Assert.StartsWith($"{app} ", Assert.Single(run.Downtimes));
+        Assert.Contains("Running the pre-backup hook in", result.Stderr);
+        Assert.True(await TestScope.IsRunningAsync(app));
+        await DockerCli.RunAsync("exec", app, "test", "-f", "/tmp/post-hook-ran");
+        var restored = _scope.Track(_scope.Name("jobstop-copy"));
+        await Agent.SucceedAsync("restore", "--from", _scope.Backups, "--volume", $"{volume}={restored}", "--state-dir", State);
+        Assert.Equal("dumped", (await TestScope.ShellInVolumeAsync(restored, "cat /d/dump.sql")).Trim());
+    }
 }

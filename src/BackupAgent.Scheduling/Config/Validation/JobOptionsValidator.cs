@@ -75,6 +75,31 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
             }
         }
 
+        for (var i = 0; i < options.Hooks.Count; i++)
+        {
+            var hook = options.Hooks[i];
+            var at = $"{path}.hooks[{i}]";
+            if (string.IsNullOrWhiteSpace(hook.Container))
+            {
+                problems.Add($"{at}.container", "is missing: the container the command runs in");
+            }
+
+            if (string.IsNullOrWhiteSpace(hook.Pre) && string.IsNullOrWhiteSpace(hook.Post))
+            {
+                problems.Add(at, "needs a pre or a post command");
+            }
+
+            if (hook.TimeoutSeconds is < 1 or > 86400)
+            {
+                problems.Add($"{at}.timeoutSeconds", $"{hook.TimeoutSeconds} is not between 1 and 86400");
+            }
+
+            if (hook.OnError is not ("fail" or "continue"))
+            {
+                problems.Add($"{at}.onError", $"'{hook.OnError}' is not fail or continue");
+            }
+        }
+
         if (options.Passphrase is { Length: > 0 } && options.KeyFile is { Length: > 0 })
         {
             problems.Add($"{path}.passphrase", "give a passphrase or a keyFile, not both");
