@@ -16,6 +16,12 @@ internal sealed class DockerHelper : IHelper
 {
     private const int StderrKeep = 16 * 1024;
 
+    /// <summary>Reading every file as root, whatever its owner and mode.</summary>
+    private static readonly List<string> ReaderCapabilities = ["DAC_READ_SEARCH"];
+
+    /// <summary>Restoring: writing anywhere in the target, and setting owners, modes (setuid included) and times.</summary>
+    private static readonly List<string> WriterCapabilities = ["DAC_READ_SEARCH", "DAC_OVERRIDE", "CHOWN", "FOWNER", "FSETID"];
+
     private readonly DockerClient _client;
     private readonly string _id;
     private readonly MultiplexedStream _stream;
@@ -55,6 +61,13 @@ internal sealed class DockerHelper : IHelper
             {
                 NetworkMode = "none",
                 LogConfig = new LogConfig { Type = "none" },
+                ReadonlyRootfs = true,
+                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "size=16m" },
+                SecurityOpt = ["no-new-privileges"],
+                CapDrop = ["ALL"],
+                CapAdd = spec.Writes ? WriterCapabilities : ReaderCapabilities,
+                Memory = 512L << 20,
+                PidsLimit = 64,
                 VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null,
                 Mounts = spec.Mounts.Where(m => !m.IsHostPath)
                     .Select(m => new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })

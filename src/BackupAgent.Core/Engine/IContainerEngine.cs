@@ -99,6 +99,12 @@ public sealed record HelperSpec(string Purpose, IReadOnlyList<string> Command)
 
     /// <summary>Whether the helper reads its standard input (restore).</summary>
     public bool OpenStdin { get; init; }
+
+    /// <summary>
+    /// Whether the helper writes file system metadata (restore: owners, modes, times). Helpers get only the
+    /// capabilities their work needs: reading any file, and for writers setting owners and modes; never mknod.
+    /// </summary>
+    public bool Writes { get; init; }
 }
 
 /// <summary>A volume (by name) or a host directory (absolute path) mounted into a helper.</summary>

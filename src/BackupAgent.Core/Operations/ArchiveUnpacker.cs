@@ -17,6 +17,7 @@ public static class ArchiveUnpacker
         {
             Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
             OpenStdin = true,
+            Writes = true,
         };
         await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
         await using var hashed = new HashingStream(raw);

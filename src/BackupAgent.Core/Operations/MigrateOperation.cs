@@ -293,5 +293,6 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         {
             Mounts = [new HelperMount(step.Target, HelperCommands.TargetPath, ReadOnly: false)],
             OpenStdin = true,
+            Writes = true,
         };
 }
