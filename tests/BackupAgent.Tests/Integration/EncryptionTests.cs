@@ -19,7 +19,7 @@ public sealed class EncryptionTests : IAsyncLifetime
         _source = await _scope.CreateVolumeAsync("secret");
         await TestScope.ShellInVolumeAsync(_source, "yes 'TOP SECRET PAYROLL' | head -c 300000 > /d/payroll.txt; chmod 600 /d/payroll.txt");
         _passphrase = Path.Combine(_scope.Directory, "passphrase");
-        await File.WriteAllTextAsync(_passphrase, "correct horse battery staple\n");
+        await File.WriteAllTextAsync(_passphrase, Secrets.Register("correct horse battery staple") + "\n");
         var backup = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", _source, "--passphrase-file", _passphrase, "--json");
         using var json = JsonDocument.Parse(backup.Stdout);
         _setId = json.RootElement.GetProperty("id").GetString()!;
@@ -55,7 +55,7 @@ public sealed class EncryptionTests : IAsyncLifetime
     public async Task A_wrong_passphrase_fails_before_any_volume_is_touched()
     {
         var wrong = Path.Combine(_scope.Directory, "wrong");
-        await File.WriteAllTextAsync(wrong, "tr0ub4dor&3");
+        await File.WriteAllTextAsync(wrong, Secrets.Register("tr0ub4dor&3"));
         await AssertRestoreRefusedAsync(wrong, "wrong passphrase or key");
     }
 

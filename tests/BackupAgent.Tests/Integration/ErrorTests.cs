@@ -197,4 +197,27 @@ public sealed class ErrorTests : IAsyncLifetime
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown command 'frobnicate'", result.Stderr);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ünïcødé-volume")]
+    [InlineData("a/b")]
+    [InlineData("--")]
+    public async Task Odd_volume_names_exit_2_naming_them_and_create_nothing(string name)
+    {
+        var result = await Agent.RunAsync("backup", "--to", _scope.Backups, $"--volume={name}");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"'{name}'", result.Stderr);
+        Assert.False(Directory.Exists(_scope.Backups));
+    }
+
+    [Fact]
+    public async Task A_volume_name_of_10000_characters_exits_2_and_creates_nothing()
+    {
+        var name = new string('v', 10_000);
+        var result = await Agent.RunAsync("backup", "--to", _scope.Backups, "--volume", name);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no volume named", result.Stderr);
+        Assert.False(Directory.Exists(_scope.Backups));
+    }
 }

@@ -22,7 +22,7 @@ public sealed class MaintenanceJobTests : IAsyncLifetime
         await TestScope.ShellInVolumeAsync(volume, "echo data > /d/f; mkdir /d/dir");
         var (backup, prune, verify) = (_scope.Name("b"), _scope.Name("p"), _scope.Name("v"));
         var passphrase = Path.Combine(_scope.Directory, "passphrase");
-        await File.WriteAllTextAsync(passphrase, "scheduled secret");
+        await File.WriteAllTextAsync(passphrase, Secrets.Register("scheduled secret"));
         using var hook = new WebhookRecorder();
         var config = ConfigFile.Write(_scope.Directory, $"""
             state: {State}

@@ -20,7 +20,9 @@ public static class Agent
         var stderr = new StringWriter();
         var console = new AgentConsole(stdout, stderr, Environment.GetEnvironmentVariable, IsTerminal: false);
         var code = await AgentCli.RunAsync(args, console, stop);
-        return new AgentResult(code, stdout.ToString(), stderr.ToString());
+        var result = new AgentResult(code, stdout.ToString(), stderr.ToString());
+        Secrets.AssertNotIn(result.Stdout + result.Stderr, $"backup-agent {string.Join(' ', args)}");
+        return result;
     }
 
     /// <summary>Runs and asserts exit code 0, showing the whole output when it is not.</summary>
