@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Serilog;
@@ -15,7 +14,7 @@ internal static class HelperLabels
     public const string Owner = "backup-agent.owner";
     public const string Purpose = "backup-agent.purpose";
 
-    private static readonly Lazy<string> OwnerValue = new(() => $"{Environment.MachineName}:{Environment.ProcessId}:{StartTicks(Process.GetCurrentProcess())}");
+    private static readonly Lazy<string> OwnerValue = new(() => $"{Environment.MachineName}:{Environment.ProcessId}:{StartTimeOf(Environment.ProcessId)}");
 
     public static Dictionary<string, string> For(string purpose) => new()
     {
@@ -51,25 +50,26 @@ internal static class HelperLabels
     private static bool IsDead(string owner)
     {
         var parts = owner.Split(':');
-        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return StartTicks(process) != parts[2];
-        }
-        catch (ArgumentException)
-        {
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
+        return parts.Length == 3 && parts[0] == Environment.MachineName && int.TryParse(parts[1], out var pid) &&
+               StartTimeOf(pid) != parts[2];
     }
 
-    private static string StartTicks(Process process) => process.StartTime.ToUniversalTime().Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The process's start time in clock ticks since boot (field 22 of /proc/PID/stat): with the PID, it names one
+    /// process for the life of the host. (Process.StartTime is derived from the uptime at the call, so it jitters.)
+    /// Empty when there is no such process.
+    /// </summary>
+    internal static string StartTimeOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[19];
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
 }

@@ -4,6 +4,7 @@ using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using BackupAgent.Docker;
 using BackupAgent.Storage.Directory;
+using BackupAgent.Storage.S3;
 using Serilog;
 
 namespace BackupAgent.Cli.Hosting;
@@ -25,12 +26,16 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
         log);
 
-    /// <summary>Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory.</summary>
+    /// <summary>
+    /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come
+    /// from the environment (AWS_* and BACKUP_AGENT_S3_*).
+    /// </summary>
     public IBackupStore OpenStore(string option, bool forWriting)
     {
         var location = StoreLocation.Parse(args.Value(option), option);
         return location.Kind switch
         {
+            StoreKind.S3 => S3Store.Open(location, console.Environment, log),
             _ => DirectoryStore.Open(location.Path, forWriting),
         };
     }

@@ -55,7 +55,15 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         {
             foreach (var archive in archives)
             {
-                await store.DeleteAsync($"{id}/{archive.File}", CancellationToken.None);
+                try
+                {
+                    await store.DeleteAsync($"{id}/{archive.File}", CancellationToken.None);
+                }
+                catch (BackupAgentException e)
+                {
+                    // The set has no manifest, so it is never listed; the first error is the one to report.
+                    log.Warning("Could not remove {File} of the failed set {SetId}: {Error}", archive.File, id, e.Message);
+                }
             }
 
             throw;

@@ -11,19 +11,27 @@ public sealed record AgentResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the CLI in-process, with its own stdout, stderr and environment.</summary>
 public static class Agent
 {
-    public static async Task<AgentResult> RunAsync(params string[] args)
+    public static Task<AgentResult> RunAsync(params string[] args) => RunWithAsync(null, args);
+
+    /// <summary>Runs with <paramref name="environment"/> laid over the process's environment (a null value unsets).</summary>
+    public static async Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var console = new AgentConsole(stdout, stderr, Environment.GetEnvironmentVariable, IsTerminal: false);
+        Func<string, string?> lookup = environment is null
+            ? Environment.GetEnvironmentVariable
+            : name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+        var console = new AgentConsole(stdout, stderr, lookup, IsTerminal: false);
         var code = await AgentCli.RunAsync(args, console, CancellationToken.None);
         return new AgentResult(code, stdout.ToString(), stderr.ToString());
     }
 
     /// <summary>Runs and asserts exit code 0, showing the whole output when it is not.</summary>
-    public static async Task<AgentResult> SucceedAsync(params string[] args)
+    public static Task<AgentResult> SucceedAsync(params string[] args) => SucceedWithAsync(null, args);
+
+    public static async Task<AgentResult> SucceedWithAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var result = await RunAsync(args);
+        var result = await RunWithAsync(environment, args);
         Assert.True(result.ExitCode == 0, $"backup-agent {string.Join(' ', args)} failed:\n{result}");
         return result;
     }
