@@ -24,7 +24,9 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
     public IContainerEngine OpenEngine() => new DockerEngine(
         args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
-        log);
+        log,
+        NonEmpty(console.Environment(HelperOutputChoice.Setting)),
+        NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")));
 
     /// <summary>
     /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come
