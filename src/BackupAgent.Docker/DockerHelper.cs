@@ -257,39 +257,9 @@ internal sealed class DockerHelper : IHelper
     }
 
     /// <summary>The helper's stdout as a read-only stream.</summary>
-    private sealed class StdoutStream(DockerHelper helper) : Stream
+    private sealed class StdoutStream(DockerHelper helper) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             new(helper.ReadStdoutAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            helper.ReadStdoutAsync(buffer.AsMemory(offset, count), cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) =>
-            helper.ReadStdoutAsync(buffer.AsMemory(offset, count), CancellationToken.None).GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -5,24 +5,10 @@ namespace BackupAgent.Docker;
 /// cannot interrupt, so each read goes into a private buffer and a cancelled caller stops waiting for it
 /// (the helper's removal then ends it); the caller's buffer is never written after it gave up.
 /// </summary>
-internal sealed class FifoReadStream(Task<FileStream> open) : Stream
+internal sealed class FifoReadStream(Task<FileStream> open) : ReadOnlyStream
 {
     private readonly byte[] _buffer = new byte[1 << 20];
     private Task<int>? _pending;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -38,20 +24,4 @@ internal sealed class FifoReadStream(Task<FileStream> open) : Stream
         _buffer.AsSpan(0, n).CopyTo(buffer.Span);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -150,7 +150,14 @@ internal sealed class S3UploadStream : WriteOnlyStream
 
         using (var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token))
         {
-            await _slots.WaitAsync(either.Token);
+            try
+            {
+                await _slots.WaitAsync(either.Token);
+            }
+            catch (OperationCanceledException) when (_failure is not null)
+            {
+                _failure.Throw();
+            }
         }
 
         _failure?.Throw();
