@@ -122,6 +122,17 @@ public sealed partial class DockerEngine : IContainerEngine
             ct);
     }, cancellationToken);
 
+    public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        try
+        {
+            await _client.Volumes.RemoveAsync(name, force: true, ct);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }, cancellationToken);
+
     /// <summary>Starts a helper; one that only writes output gets the FIFO when the engine is local (the fast path).</summary>
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => CallAsync<IHelper>(async ct =>
     {

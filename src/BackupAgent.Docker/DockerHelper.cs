@@ -212,6 +212,11 @@ internal sealed class DockerHelper : IHelper
     /// <summary>Reads the next stdout bytes, collecting stderr on the way; 0 at the end of the output.</summary>
     private async Task<int> ReadStdoutAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (buffer.IsEmpty)
+        {
+            return 0; // An empty read would make the multiplexed stream report its end.
+        }
+
         var copy = !MemoryMarshal.TryGetArray<byte>(buffer, out var segment);
         if (copy)
         {

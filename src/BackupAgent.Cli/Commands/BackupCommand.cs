@@ -18,7 +18,7 @@ public sealed class BackupCommand : ICommand
                              through --volumes-from, read at the paths the container sees
           --compression      zstd (default), gzip or none; applied while streaming
           --json             print the backup set as JSON on stdout
-        """;
+        """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -27,11 +27,13 @@ public sealed class BackupCommand : ICommand
         new("--container"),
         new("--compression"),
         new("--json", IsFlag: true),
+        .. KeyOptions.Specs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
-        var request = new BackupRequest(args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")));
+        var request = new BackupRequest(
+            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console));
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
         var set = await new BackupOperation(engine, store, context.Log, context.Clock).RunAsync(request, cancellationToken);
@@ -45,6 +47,11 @@ public sealed class BackupCommand : ICommand
             foreach (var archive in set.Archives)
             {
                 context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
+            }
+
+            foreach (var warning in set.Warnings)
+            {
+                context.Console.Out.WriteLine($"  warning: {warning}");
             }
         }
 

@@ -20,7 +20,7 @@ public sealed class RestoreCommand : ICommand
                                absolute host path); repeatable. Default: every archive of the set.
           --force              replace the contents of non-empty targets
           --json               print what was restored as JSON on stdout
-        """;
+        """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -29,6 +29,7 @@ public sealed class RestoreCommand : ICommand
         new("--volume", Repeatable: true),
         new("--force", IsFlag: true),
         new("--json", IsFlag: true),
+        .. KeyOptions.Specs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
@@ -37,7 +38,7 @@ public sealed class RestoreCommand : ICommand
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
         var result = await new RestoreOperation(engine, store, context.Log)
-            .RunAsync(new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force")), cancellationToken);
+            .RunAsync(new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console)), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes });

@@ -19,6 +19,7 @@ public static class AgentCli
         new RestoreCommand(),
         new ListCommand(),
         new VerifyCommand(),
+        new PruneCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)

@@ -10,7 +10,9 @@ public static class Usage
           backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
           list     --from DEST [--volume NAME] [--json]
-          verify   --from DEST [--backup ID|latest] [--json]
+          verify   --from DEST [--backup ID|latest] [--deep] [--json]
+          prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
+                   --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
 
         DEST is a host directory (an absolute path or file:///PATH) or s3://BUCKET/PREFIX. S3 settings come from
         the AWS environment and profiles (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_PROFILE,

@@ -23,6 +23,9 @@ public interface IContainerEngine : IAsyncDisposable
 
     Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken);
 
+    /// <summary>Removes a volume the agent created for itself (a scratch volume); a missing one is not an error.</summary>
+    Task RemoveVolumeAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
     Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
 }

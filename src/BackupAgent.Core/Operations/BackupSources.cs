@@ -8,7 +8,7 @@ namespace BackupAgent.Core.Operations;
 /// <summary>One thing to archive: a volume or bind mount, and the helper that reads it.</summary>
 internal sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, HelperSpec Helper)
 {
-    public ArchiveInfo Describe(string file, Compression compression, HashingStream hashed, TarStats stats) => new()
+    public ArchiveInfo Describe(string file, Compression compression, string? encryption, ArchiveWriter written, TarStats stats) => new()
     {
         File = file,
         Volume = Volume,
@@ -19,11 +19,12 @@ internal sealed record BackupSource(SourceKind Kind, string Volume, string FileS
         MountPath = MountPath,
         Containers = Containers,
         Compression = compression,
-        Bytes = hashed.Bytes,
+        Encryption = encryption,
+        Bytes = written.Bytes,
         TarBytes = stats.TarBytes,
         ContentBytes = stats.ContentBytes,
         Files = stats.Entries,
-        Sha256 = hashed.Sha256,
+        Sha256 = written.Sha256,
     };
 }
 

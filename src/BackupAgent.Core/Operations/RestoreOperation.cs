@@ -1,3 +1,4 @@
+using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
@@ -7,7 +8,7 @@ using Serilog;
 
 namespace BackupAgent.Core.Operations;
 
-public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMapping> Volumes, bool Force);
+public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMapping> Volumes, bool Force, ArchiveKey? Key = null);
 
 public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes);
 
@@ -24,11 +25,12 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var catalog = new BackupCatalog(store);
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
         var plan = RestorePlan.Create(set, request.Volumes);
+        ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
 
         var targets = await InspectTargetsAsync(plan, request.Force, cancellationToken);
         log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
-        await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), cancellationToken);
+        await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);
 
         var restored = new List<RestoredVolume>();
         foreach (var (step, target) in plan.Steps.Zip(targets))
@@ -40,7 +42,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
                     new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
             }
 
-            await UnpackAsync(set, step, clearFirst: target.NonEmpty, cancellationToken);
+            await ArchiveUnpacker.UnpackAsync(engine, store, set, step.Archive, step.Target, clearFirst: target.NonEmpty, request.Key, cancellationToken);
             restored.Add(new RestoredVolume(step.Archive.Volume, step.Target, target.Create, step.Archive.Files, step.Archive.ContentBytes));
             log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
         }
@@ -86,31 +88,5 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
             1 => true,
             _ => throw new HelperFailedException($"checking whether '{target}' is empty", exit.ExitCode, exit.Stderr),
         };
-    }
-
-    private async Task UnpackAsync(BackupSet set, RestoreStep step, bool clearFirst, CancellationToken cancellationToken)
-    {
-        var archive = step.Archive;
-        var spec = new HelperSpec($"restore of {archive.Volume} into {step.Target}", HelperCommands.ExtractArchive(clearFirst))
-        {
-            Mounts = [new HelperMount(step.Target, HelperCommands.TargetPath, ReadOnly: false)],
-            OpenStdin = true,
-        };
-        await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
-        await using var hashed = new HashingStream(raw);
-        await using var plain = archive.Compression.Decompress(hashed);
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        await helper.FeedInputAsync(plain, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"restoring '{archive.Volume}' into '{step.Target}'", exit.ExitCode, exit.Stderr);
-        }
-
-        await hashed.CopyToAsync(Stream.Null, cancellationToken);
-        if (hashed.Sha256 != archive.Sha256)
-        {
-            throw new BackupAgentException($"archive '{archive.File}' changed in {store.Location} while it was restored into '{step.Target}'; restore again");
-        }
     }
 }

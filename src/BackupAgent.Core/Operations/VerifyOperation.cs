@@ -1,3 +1,5 @@
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Engine;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -11,16 +13,32 @@ public sealed record VerifyResult(BackupSet Set, IReadOnlyList<ArchiveVerdict> A
 
 public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> Problems);
 
-/// <summary>Reads every archive of a set once, checking its SHA-256, its compression and its tar entries against the manifest.</summary>
-public sealed class VerifyOperation(IBackupStore store, ILogger log)
+/// <summary>
+/// Reads every archive of a set once, checking its SHA-256, its encryption, its compression and its tar entries
+/// against the manifest. Given an engine (<c>--deep</c>), it also restores each archive into a scratch volume and
+/// compares every file with the index recorded at backup time.
+/// </summary>
+public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerEngine? deepWith = null)
 {
-    public async Task<VerifyResult> RunAsync(string? backupId, CancellationToken cancellationToken)
+    public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
         var set = await new BackupCatalog(store).ResolveAsync(backupId, [], cancellationToken);
+        ArchiveStreams.RequireKeys(set.Archives, key);
+        var deep = deepWith is null ? null : new DeepVerify(deepWith, store, log);
+        if (deepWith is not null)
+        {
+            await deepWith.PrepareAsync(cancellationToken);
+        }
+
         var verdicts = new List<ArchiveVerdict>();
         foreach (var archive in set.Archives)
         {
-            var problems = await ArchiveCheck.ProblemsAsync(store, set, archive, unpack: true, cancellationToken);
+            var problems = (await ArchiveCheck.ProblemsAsync(store, set, archive, key, CheckDepth.Unpack, cancellationToken)).ToList();
+            if (deep is not null && problems.Count == 0)
+            {
+                problems.AddRange(await deep.ProblemsAsync(set, archive, key, cancellationToken));
+            }
+
             foreach (var problem in problems)
             {
                 log.Error("Set {SetId}: {Problem}", set.Id, problem);

@@ -24,6 +24,10 @@ public sealed class BackupCatalog(IBackupStore store)
     public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.WriteBytesAsync($"{set.Id}/{ManifestFile}", JsonSerializer.SerializeToUtf8Bytes(set, Json), cancellationToken);
 
+    /// <summary>Deletes a set's manifest: from then on the set is not listed, whatever happens to its archives.</summary>
+    public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
+        store.DeleteAsync($"{set.Id}/{ManifestFile}", cancellationToken);
+
     /// <summary>All complete sets, newest first; optionally only those holding <paramref name="volume"/>.</summary>
     public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken)
     {
@@ -82,7 +86,7 @@ public sealed class BackupCatalog(IBackupStore store)
         BackupSet? set;
         try
         {
-            using var doc = JsonDocument.Parse(bytes);
+            using var doc = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
             version = doc.RootElement.TryGetProperty("formatVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
             set = version == BackupSet.CurrentFormatVersion ? doc.Deserialize<BackupSet>(Json) : null;
         }

@@ -23,6 +23,13 @@ public sealed record BackupSet
 
     public required IReadOnlyList<ArchiveInfo> Archives { get; init; }
 
+    /// <summary>What a person should look at, e.g. a volume that shrank sharply since its previous backup.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The store items of the set besides its manifest: every archive and its index.</summary>
+    public IEnumerable<string> ArchiveItems() =>
+        Archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => $"{Id}/{file}");
+
     /// <summary>Finds an archive by volume name (or bind mount host path), or else by the path the source container mounted it at.</summary>
     public ArchiveInfo? FindArchive(string volume) =>
         Archives.FirstOrDefault(a => a.Volume == volume) ?? Archives.FirstOrDefault(a => a.MountPath == volume);
@@ -53,6 +60,9 @@ public sealed record ArchiveInfo
 
     public required Compression Compression { get; init; }
 
+    /// <summary>The encryption format (see Crypto/EncryptionFormat), or null when the archive is not encrypted. Never the key.</summary>
+    public string? Encryption { get; init; }
+
     /// <summary>Size of the archive as stored (after compression).</summary>
     public required long Bytes { get; init; }
 
@@ -67,6 +77,9 @@ public sealed record ArchiveInfo
 
     /// <summary>Lower-case hex SHA-256 of the archive as stored.</summary>
     public required string Sha256 { get; init; }
+
+    /// <summary>The item beside the archive holding its per-file index (JSON lines, gzip, encrypted like the archive).</summary>
+    public string? Index { get; init; }
 }
 
 public enum SourceKind

@@ -15,6 +15,14 @@ public static partial class BackupSetId
 
     public static bool IsValid(string id) => Pattern().IsMatch(id);
 
+    /// <summary>The UTC time an ID carries.</summary>
+    public static bool TryGetTime(string id, out DateTimeOffset time)
+    {
+        time = default;
+        return IsValid(id) && DateTimeOffset.TryParseExact(id[..16], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+    }
+
     [GeneratedRegex("^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")]
     private static partial Regex Pattern();
 }

@@ -1,0 +1,114 @@
+using System.Globalization;
+using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Operations;
+using BackupAgent.Core.Retention;
+
+namespace BackupAgent.Cli.Commands;
+
+public sealed class PruneCommand : ICommand
+{
+    public string Name => "prune";
+
+    public string Help => """
+        backup-agent prune --from DEST [--volume NAME] [--keep-last N] [--keep-hourly N] [--keep-daily N]
+                           [--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-within DURATION]
+                           [--time-zone ZONE] [--dry-run] [--json]
+
+        Deletes the backup sets that no --keep rule keeps, per source volume (restic's rules: each keeps the
+        newest set in each of its last N hours, days, ISO weeks, months or years that have one; --keep-within
+        keeps every set at most DURATION (e.g. 7d, 36h, 1y6m) older than the newest). A set kept by any rule, for
+        any volume it holds, is kept. The newest set of each volume is never deleted, and a prune that would
+        delete everything is refused. Periods are counted in --time-zone (default: the local zone).
+        A set's manifest is deleted before its archives, so an interrupted prune never leaves a listed set
+        with missing archives; archives of unlisted sets older than 24 hours are swept.
+          --volume NAME   only sets that hold this volume (sets holding other volumes too are kept)
+          --dry-run       print what would be deleted and which rule keeps each survivor; delete nothing
+        """;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("--from"),
+        new("--volume"),
+        new("--keep-last"),
+        new("--keep-hourly"),
+        new("--keep-daily"),
+        new("--keep-weekly"),
+        new("--keep-monthly"),
+        new("--keep-yearly"),
+        new("--keep-within"),
+        new("--time-zone"),
+        new("--dry-run", IsFlag: true),
+        new("--json", IsFlag: true),
+    ];
+
+    public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
+    {
+        var policy = new RetentionPolicy
+        {
+            Last = Count(args, "--keep-last"),
+            Hourly = Count(args, "--keep-hourly"),
+            Daily = Count(args, "--keep-daily"),
+            Weekly = Count(args, "--keep-weekly"),
+            Monthly = Count(args, "--keep-monthly"),
+            Yearly = Count(args, "--keep-yearly"),
+            Within = args.Value("--keep-within") is { } within ? RetentionPolicy.ParseDuration(within, "--keep-within") : null,
+        };
+        var zone = Zone(args.Value("--time-zone"));
+        var store = context.OpenStore("--from", forWriting: false);
+        var dryRun = args.Flag("--dry-run");
+        var result = await new PruneOperation(store, context.Log, context.Clock)
+            .RunAsync(new PruneRequest(policy, args.Value("--volume"), zone, dryRun), cancellationToken);
+
+        if (args.Flag("--json"))
+        {
+            context.WriteJson(new
+            {
+                dryRun,
+                sets = result.Sets.Select(v => new { id = v.Set.Id, createdAt = v.Set.CreatedAt, keep = v.Keep, reasons = v.Reasons }),
+                orphans = result.Orphans,
+            });
+            return ExitCodes.Success;
+        }
+
+        var verb = dryRun ? "would delete" : "deleted";
+        foreach (var verdict in result.Sets)
+        {
+            context.Console.Out.WriteLine(verdict.Keep
+                ? $"keep    {verdict.Set.Id}  ({string.Join(", ", verdict.Reasons)})"
+                : $"{(dryRun ? "delete" : "deleted"),-7} {verdict.Set.Id}");
+        }
+
+        foreach (var orphan in result.Orphans)
+        {
+            context.Console.Out.WriteLine($"{verb} orphan {orphan}");
+        }
+
+        context.Console.Out.WriteLine($"{result.Sets.Count(v => v.Keep)} kept, {result.Sets.Count(v => !v.Keep)} {verb}");
+        return ExitCodes.Success;
+    }
+
+    private static int Count(Arguments args, string option) => args.Value(option) switch
+    {
+        null => 0,
+        var v when int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
+        var v => throw new BadInputException($"{option} '{v}' is not a whole number"),
+    };
+
+    private static TimeZoneInfo Zone(string? name)
+    {
+        if (name is null)
+        {
+            return TimeZoneInfo.Local;
+        }
+
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(name);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new BadInputException($"--time-zone '{name}' is not a known time zone (e.g. UTC, Europe/Berlin)");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+
+namespace BackupAgent.Core.Crypto;
+
+/// <summary>Encrypts what is written to it into <see cref="EncryptionFormat"/>; call <see cref="FinishAsync"/> to seal the last chunk.</summary>
+public sealed class EncryptingStream : Stream
+{
+    private readonly Stream _output;
+    private readonly byte[] _header;
+    private readonly AesGcm _aes;
+    private readonly byte[] _plain = new byte[EncryptionFormat.ChunkBytes];
+    private readonly byte[] _sealed = new byte[EncryptionFormat.ChunkBytes + EncryptionFormat.TagBytes];
+    private int _fill;
+    private uint _index;
+    private bool _headerWritten;
+    private bool _finished;
+
+    public EncryptingStream(Stream output, ArchiveKey key)
+    {
+        _output = output;
+        (_header, var derived) = EncryptionFormat.NewHeader(key);
+        _aes = new AesGcm(derived, EncryptionFormat.TagBytes);
+    }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            if (_fill == _plain.Length)
+            {
+                await SealAsync(last: false, cancellationToken);
+            }
+
+            var n = Math.Min(buffer.Length, _plain.Length - _fill);
+            buffer.Span[..n].CopyTo(_plain.AsSpan(_fill));
+            _fill += n;
+            buffer = buffer[n..];
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Seals the last (possibly empty) chunk. Without it the archive reads as truncated.</summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        if (!_finished)
+        {
+            if (_fill == _plain.Length)
+            {
+                await SealAsync(last: false, cancellationToken);
+            }
+
+            await SealAsync(last: true, cancellationToken);
+            _finished = true;
+        }
+    }
+
+    private async Task SealAsync(bool last, CancellationToken cancellationToken)
+    {
+        if (!_headerWritten)
+        {
+            await _output.WriteAsync(_header, cancellationToken);
+            _headerWritten = true;
+        }
+
+        Span<byte> nonce = stackalloc byte[12];
+        EncryptionFormat.Nonce(_header, _index++, nonce);
+        _aes.Encrypt(nonce, _plain.AsSpan(0, _fill), _sealed.AsSpan(0, _fill), _sealed.AsSpan(_fill, EncryptionFormat.TagBytes), EncryptionFormat.Aad(_header, last));
+        await _output.WriteAsync(_sealed.AsMemory(0, _fill + EncryptionFormat.TagBytes), cancellationToken);
+        _fill = 0;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _aes.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

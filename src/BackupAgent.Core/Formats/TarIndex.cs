@@ -1,0 +1,136 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BackupAgent.Core.Formats;
+
+/// <summary>
+/// One entry of an archive's per-file index: what a deep verify compares after restoring into a scratch volume.
+/// Hard links are recorded as the file they link to, so the index does not depend on which name tar saw first.
+/// </summary>
+public sealed record TarIndexEntry(
+    [property: JsonPropertyName("p")] string Path,
+    [property: JsonPropertyName("t")] string Type,
+    [property: JsonPropertyName("m")] int Mode,
+    [property: JsonPropertyName("u")] int Uid,
+    [property: JsonPropertyName("g")] int Gid,
+    [property: JsonPropertyName("mt")] long MTime,
+    [property: JsonPropertyName("s")] long Size,
+    [property: JsonPropertyName("h")] string? Sha256,
+    [property: JsonPropertyName("l")] string? Link);
+
+/// <summary>Builds, stores and compares per-file indexes of tar streams.</summary>
+public static class TarIndex
+{
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>Reads a whole tar stream and indexes every entry, hashing regular files' contents.</summary>
+    public static async Task<List<TarIndexEntry>> BuildAsync(Stream tar, CancellationToken cancellationToken)
+    {
+        var entries = new List<TarIndexEntry>();
+        var byPath = new Dictionary<string, TarIndexEntry>(StringComparer.Ordinal);
+        await using var reader = new TarReader(tar, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } e)
+        {
+            var path = e.Name.TrimEnd('/');
+            TarIndexEntry entry;
+            if (e.EntryType == TarEntryType.HardLink && byPath.TryGetValue(e.LinkName.TrimEnd('/'), out var target))
+            {
+                entry = target with { Path = path };
+            }
+            else
+            {
+                string? sha = null;
+                if (e.DataStream is { } data)
+                {
+                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    var buffer = new byte[81920];
+                    int n;
+                    while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
+                    {
+                        hash.AppendData(buffer, 0, n);
+                    }
+
+                    sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+                }
+
+                var type = e.EntryType is TarEntryType.V7RegularFile or TarEntryType.ContiguousFile ? TarEntryType.RegularFile : e.EntryType;
+                entry = new TarIndexEntry(path, ((char)type).ToString(), (int)e.Mode, e.Uid, e.Gid, e.ModificationTime.ToUnixTimeSeconds(), e.Length, sha,
+                    type == TarEntryType.SymbolicLink ? e.LinkName : null);
+            }
+
+            byPath[path] = entry;
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Writes an index as JSON lines.</summary>
+    public static async Task WriteAsync(IEnumerable<TarIndexEntry> entries, Stream output, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(output, leaveOpen: true);
+        foreach (var entry in entries)
+        {
+            await writer.WriteLineAsync(JsonSerializer.Serialize(entry, Json).AsMemory(), cancellationToken);
+        }
+    }
+
+    public static async Task<List<TarIndexEntry>> ReadAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var entries = new List<TarIndexEntry>();
+        using var reader = new StreamReader(input, leaveOpen: true);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                entries.Add(JsonSerializer.Deserialize<TarIndexEntry>(line, Json) ?? throw new InvalidDataException("empty index record"));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>The differences between what was backed up and what a restore produced, one line each, at most <paramref name="max"/>.</summary>
+    public static IReadOnlyList<string> Compare(IEnumerable<TarIndexEntry> expected, IEnumerable<TarIndexEntry> actual, int max = 20)
+    {
+        var restored = actual.ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var differences = new List<string>();
+        foreach (var entry in expected)
+        {
+            if (!restored.Remove(entry.Path, out var found))
+            {
+                differences.Add($"'{entry.Path}' is missing");
+            }
+            else if (found != entry)
+            {
+                differences.Add($"'{entry.Path}' differs: {Describe(entry, found)}");
+            }
+        }
+
+        differences.AddRange(restored.Keys.Order(StringComparer.Ordinal).Select(p => $"'{p}' was not in the backup"));
+        return differences.Count > max ? [.. differences.Take(max), $"... and {differences.Count - max} more"] : differences;
+    }
+
+    private static string Describe(TarIndexEntry want, TarIndexEntry got)
+    {
+        var parts = new List<string>();
+        void Check<T>(string name, T a, T b)
+        {
+            if (!EqualityComparer<T>.Default.Equals(a, b))
+            {
+                parts.Add($"{name} {a} in the backup, {b} restored");
+            }
+        }
+
+        Check("type", want.Type, got.Type);
+        Check("mode", Convert.ToString(want.Mode, 8), Convert.ToString(got.Mode, 8));
+        Check("owner", $"{want.Uid}:{want.Gid}", $"{got.Uid}:{got.Gid}");
+        Check("mtime", want.MTime, got.MTime);
+        Check("size", want.Size, got.Size);
+        Check("SHA-256", want.Sha256, got.Sha256);
+        Check("link", want.Link, got.Link);
+        return string.Join(", ", parts);
+    }
+}

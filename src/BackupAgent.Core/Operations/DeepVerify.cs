@@ -1,0 +1,60 @@
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using BackupAgent.Core.Storage;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>
+/// A restore drill: unpacks an archive into a scratch volume through a helper, reads the result back as a tar and
+/// compares every entry (type, mode, owner, mtime, size, content hash, link) with the index recorded at backup
+/// time. The scratch volume is removed on every path.
+/// </summary>
+public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILogger log)
+{
+    public async Task<IReadOnlyList<string>> ProblemsAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        if (archive.Index is null)
+        {
+            return [$"archive '{archive.File}' has no per-file index: it cannot be verified deeply"];
+        }
+
+        var expected = await ReadIndexAsync(set, archive, key, cancellationToken);
+        var scratch = $"backup-agent-verify-{Guid.NewGuid():N}"[..32];
+        await engine.CreateVolumeAsync(new VolumeInfo(scratch, "local", new Dictionary<string, string>(), new Dictionary<string, string> { ["backup-agent.scratch"] = "true" }), cancellationToken);
+        try
+        {
+            log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);
+            await ArchiveUnpacker.UnpackAsync(engine, store, set, archive, scratch, clearFirst: false, key, cancellationToken);
+            var actual = await IndexVolumeAsync(scratch, cancellationToken);
+            return TarIndex.Compare(expected, actual).Select(d => $"restored '{archive.Volume}': {d}").ToList();
+        }
+        finally
+        {
+            await engine.RemoveVolumeAsync(scratch, CancellationToken.None);
+        }
+    }
+
+    private async Task<List<TarIndexEntry>> ReadIndexAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        var indexInfo = archive with { File = archive.Index!, Compression = Compression.Gzip };
+        await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, indexInfo), cancellationToken);
+        await using var plain = ArchiveStreams.OpenPlaintext(raw, indexInfo, key);
+        return await TarIndex.ReadAsync(plain, cancellationToken);
+    }
+
+    private async Task<List<TarIndexEntry>> IndexVolumeAsync(string volume, CancellationToken cancellationToken)
+    {
+        var spec = new HelperSpec($"deep verify of {volume}", HelperCommands.CreateArchive(HelperCommands.SourcePath, []))
+        {
+            Mounts = [new HelperMount(volume, HelperCommands.SourcePath, ReadOnly: true)],
+        };
+        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
+        var index = await TarIndex.BuildAsync(helper.StandardOutput, cancellationToken);
+        await helper.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        return exit.ExitCode == 0 ? index : throw new Errors.HelperFailedException($"reading the scratch volume {volume}", exit.ExitCode, exit.Stderr);
+    }
+}
