@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Formats;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Serilog;

@@ -1,3 +1,5 @@
+using BackupAgent.Core.Formats;
+
 namespace BackupAgent.Docker;
 
 /// <summary>

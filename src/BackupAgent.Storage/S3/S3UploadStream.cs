@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
 using Serilog;
 
 namespace BackupAgent.Storage.S3;

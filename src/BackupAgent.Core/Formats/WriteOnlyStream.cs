@@ -1,7 +1,7 @@
-namespace BackupAgent.Storage.S3;
+namespace BackupAgent.Core.Formats;
 
 /// <summary>The boilerplate of a forward-only, write-only stream; subclasses implement the async write.</summary>
-internal abstract class WriteOnlyStream : Stream
+public abstract class WriteOnlyStream : Stream
 {
     public override bool CanRead => false;
 

@@ -1,7 +1,7 @@
-namespace BackupAgent.Docker;
+namespace BackupAgent.Core.Formats;
 
 /// <summary>The boilerplate of a forward-only, read-only stream; subclasses implement the async read.</summary>
-internal abstract class ReadOnlyStream : Stream
+public abstract class ReadOnlyStream : Stream
 {
     public override bool CanRead => true;
 
