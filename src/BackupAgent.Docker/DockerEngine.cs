@@ -44,6 +44,8 @@ public sealed partial class DockerEngine : IContainerEngine
 
     public string Endpoint { get; }
 
+    public string HelperImage => _helperImage;
+
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
         await CallAsync(async ct =>
@@ -77,14 +79,81 @@ public sealed partial class DockerEngine : IContainerEngine
             throw new BadInputException($"no container named '{nameOrId}' on {Endpoint}");
         }
 
-        var mounts = container.Mounts.Select(m => m.Type switch
+        return new ContainerInfo(container.ID, container.Name.TrimStart('/'), Mounts(container.Mounts))
         {
-            "volume" => new MountInfo(MountKind.Volume, m.Name, m.Destination, m.Driver),
-            "bind" => new MountInfo(MountKind.Bind, m.Source, m.Destination, null),
-            _ => new MountInfo(MountKind.Other, m.Source, m.Destination, null),
-        }).ToList();
-        return new ContainerInfo(container.ID, container.Name.TrimStart('/'), mounts);
+            Running = container.State?.Running ?? false,
+            Labels = (container.Config?.Labels ?? new Dictionary<string, string>()).AsReadOnly(),
+            StopTimeout = container.Config?.StopTimeout,
+        };
     }, cancellationToken);
+
+    public Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken) => CallAsync<IReadOnlyList<ContainerInfo>>(async ct =>
+    {
+        var parameters = new ContainersListParameters { All = true };
+        if (labelFilter is not null)
+        {
+            parameters.Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [labelFilter] = true } };
+        }
+
+        var all = await _client.Containers.ListContainersAsync(parameters, ct);
+        return all
+            .Where(c => c.Labels?.ContainsKey(HelperLabels.Helper) != true)
+            .Select(c => new ContainerInfo(c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID[..12], Mounts(c.Mounts))
+            {
+                Running = c.State == "running",
+                Labels = (c.Labels ?? new Dictionary<string, string>()).AsReadOnly(),
+            })
+            .ToList();
+    }, cancellationToken);
+
+    public Task StopContainerAsync(string id, TimeSpan? timeout, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        var parameters = new ContainerStopParameters();
+        if (timeout is { } t)
+        {
+            parameters.WaitBeforeKillSeconds = (uint)Math.Ceiling(t.TotalSeconds);
+        }
+
+        await _client.Containers.StopContainerAsync(id, parameters, ct);
+    }, cancellationToken);
+
+    public Task StartContainerAsync(string id, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+        var state = await _client.Containers.InspectContainerAsync(id, ct);
+        if (state.State?.Running != true)
+        {
+            throw new BackupAgentException($"container '{state.Name.TrimStart('/')}' exited right after it was started (exit code {state.State?.ExitCode}): {state.State?.Error}");
+        }
+    }, cancellationToken);
+
+    public Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        var exec = await _client.Exec.ExecCreateContainerAsync(
+            container,
+            new ContainerExecCreateParameters { Cmd = command.ToList(), User = user ?? "", AttachStdout = true, AttachStderr = true },
+            ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var stream = await _client.Exec.StartAndAttachContainerExecAsync(exec.ID, false, limit.Token);
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(limit.Token);
+            var inspect = await _client.Exec.InspectContainerExecAsync(exec.ID, ct);
+            return new ExecResult(inspect.ExitCode, stdout + stderr);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ExecTimeoutException(timeout);
+        }
+    }, cancellationToken);
+
+    private static List<MountInfo> Mounts(IEnumerable<MountPoint>? mounts) => (mounts ?? []).Select(m => m.Type switch
+    {
+        "volume" => new MountInfo(MountKind.Volume, m.Name, m.Destination, m.Driver),
+        "bind" => new MountInfo(MountKind.Bind, m.Source, m.Destination, null),
+        _ => new MountInfo(MountKind.Other, m.Source, m.Destination, null),
+    }).ToList();
 
     public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
@@ -179,9 +248,7 @@ public sealed partial class DockerEngine : IContainerEngine
         }
         catch (Exception e) when (e is DockerApiException or OperationCanceledException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            throw new BackupAgentException(
-                $"the helper image '{_helperImage}' is not on the engine at {Endpoint} and could not be pulled ({FirstLine(e.Message)}). " +
-                $"Build it locally with: install/helper-image {_helperImage}");
+            throw new HelperImageMissingException(_helperImage, Endpoint, FirstLine(e.Message));
         }
     }
 

@@ -1,4 +1,5 @@
 using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 
@@ -10,6 +11,7 @@ public sealed class BackupCommand : ICommand
 
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
+        backup-agent backup --job NAME [--config PATH] [--json]
 
         Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
@@ -17,7 +19,20 @@ public sealed class BackupCommand : ICommand
           --container NAME   every volume and bind mount of this container, including those it has
                              through --volumes-from, read at the paths the container sees
           --compression      zstd (default), gzip or none; applied while streaming
+          --stop             stop the running containers that use these volumes while they are read, and
+                             start them again as soon as the data is read (dependents first; only those
+                             that were running). Label backup-agent.stop=true|false on a container opts
+                             it in or out either way. The stop is journalled: see 'recover'.
+          --stop-timeout S   seconds to wait before a stopping container is killed (default: its own)
+          --dry-run          print the plan (sources, archives, containers to stop, hooks) and do nothing
+        Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and
+        backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user,
+        backup-agent.hook-timeout=SECONDS, default 300). A failing pre-backup hook fails the run unless
+        backup-agent.pre-backup-on-error=continue; post-backup hooks always run, and their failure fails the run.
           --json             print the backup set as JSON on stdout
+          --job NAME         run the configured job NAME now (sources, destination, compression from the
+                             configuration; recorded in the run history like a scheduled run)
+          --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
         """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -26,17 +41,45 @@ public sealed class BackupCommand : ICommand
         new("--volume", Repeatable: true),
         new("--container"),
         new("--compression"),
+        new("--stop", IsFlag: true),
+        new("--stop-timeout"),
+        new("--dry-run", IsFlag: true),
         new("--json", IsFlag: true),
+        new("--job"),
+        AgentSetup.ConfigOption,
         .. KeyOptions.Specs,
     ];
 
+    private static int Seconds(string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s)
+            ? s
+            : throw new Core.Errors.BadInputException($"--stop-timeout '{value}' is not a whole number of seconds");
+
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        if (args.Value("--job") is { } job)
+        {
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+                ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
+                : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
+        }
+
         var request = new BackupRequest(
-            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console));
+            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console))
+        {
+            Stop = args.Flag("--stop"),
+            StopTimeout = args.Value("--stop-timeout") is { } seconds ? TimeSpan.FromSeconds(Seconds(seconds)) : null,
+        };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
-        var set = await new BackupOperation(engine, store, context.Log, context.Clock).RunAsync(request, cancellationToken);
+        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock);
+        if (args.Flag("--dry-run"))
+        {
+            DryRunOutput.Write(context, await operation.PlanAsync(request, cancellationToken), store.Location, request, args.Flag("--json"));
+            return ExitCodes.Success;
+        }
+
+        var set = await operation.RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(set);
@@ -47,6 +90,11 @@ public sealed class BackupCommand : ICommand
             foreach (var archive in set.Archives)
             {
                 context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
+            }
+
+            foreach (var downtime in set.Downtimes)
+            {
+                context.Console.Out.WriteLine($"  {downtime.Container} was stopped for {downtime.Seconds:0.###} s");
             }
 
             foreach (var warning in set.Warnings)

@@ -19,6 +19,8 @@ public sealed class RestoreCommand : ICommand
           --volume NAME[=TARGET]  restore only NAME, optionally into TARGET (a volume name, or an
                                absolute host path); repeatable. Default: every archive of the set.
           --force              replace the contents of non-empty targets
+          --no-stop            do not stop the running containers that use the targets (by default they are
+                               stopped while their volume is restored and started again afterwards)
           --json               print what was restored as JSON on stdout
         """ + KeyOptions.Help;
 
@@ -28,6 +30,7 @@ public sealed class RestoreCommand : ICommand
         new("--backup"),
         new("--volume", Repeatable: true),
         new("--force", IsFlag: true),
+        new("--no-stop", IsFlag: true),
         new("--json", IsFlag: true),
         .. KeyOptions.Specs,
     ];
@@ -37,11 +40,11 @@ public sealed class RestoreCommand : ICommand
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
-        var result = await new RestoreOperation(engine, store, context.Log)
-            .RunAsync(new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console)), cancellationToken);
+        var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console)) { Stop = !args.Flag("--no-stop") };
+        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
-            context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes });
+            context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes, downtimes = result.Downtimes });
         }
         else
         {

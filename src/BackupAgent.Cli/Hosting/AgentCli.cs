@@ -20,6 +20,11 @@ public static class AgentCli
         new ListCommand(),
         new VerifyCommand(),
         new PruneCommand(),
+        new RecoverCommand(),
+        new MigrateCommand(),
+        new RunCommand(),
+        new StatusCommand(),
+        new ConfigCheckCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)
@@ -36,14 +41,16 @@ public static class AgentCli
             return ExitCodes.Success;
         }
 
-        var command = Commands.FirstOrDefault(c => c.Name == argv[0]);
+        // A command's name may have two words (config check).
+        var command = Commands.FirstOrDefault(c => c.Name.Split(' ').SequenceEqual(argv.Take(c.Name.Count(ch => ch == ' ') + 1)));
         if (command is null)
         {
             console.Error.WriteLine($"backup-agent: unknown command '{argv[0]}'\n\n{Usage.Overview}");
             return ExitCodes.BadInput;
         }
 
-        if (argv.Skip(1).Any(a => a is "--help" or "-h"))
+        var words = command.Name.Count(ch => ch == ' ') + 1;
+        if (argv.Skip(words).Any(a => a is "--help" or "-h"))
         {
             console.Out.WriteLine(command.Help);
             return ExitCodes.Success;
@@ -52,7 +59,7 @@ public static class AgentCli
         Arguments args;
         try
         {
-            args = Arguments.Parse(command.Name, argv.Skip(1).ToList(), command.Options);
+            args = Arguments.Parse(command.Name, argv.Skip(words).ToList(), command.Options);
         }
         catch (BackupAgentException e)
         {

@@ -12,6 +12,7 @@ public sealed class Arguments
     [
         new("--docker-host"),
         new("--helper-image"),
+        new("--state-dir"),
         new("--verbose", IsFlag: true),
     ];
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
@@ -21,20 +22,33 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public IContainerEngine OpenEngine() => new DockerEngine(
-        args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost,
+    public IContainerEngine OpenEngine() => OpenEngine(args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost);
+
+    /// <summary>An engine at another endpoint (a migration's target), with the same helper image.</summary>
+    public IContainerEngine OpenEngine(string endpoint) => new DockerEngine(
+        endpoint,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
         log,
         NonEmpty(console.Environment(HelperOutputChoice.Setting)),
         NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")));
 
+    /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
+    public string StateDirectory =>
+        args.Value("--state-dir") ?? NonEmpty(console.Environment("BACKUP_AGENT_STATE_DIR")) ??
+        (Environment.UserName == "root" ? "/var/lib/backup-agent" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "backup-agent"));
+
+    public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
+
     /// <summary>
     /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come
     /// from the environment (AWS_* and BACKUP_AGENT_S3_*).
     /// </summary>
-    public IBackupStore OpenStore(string option, bool forWriting)
+    public IBackupStore OpenStore(string option, bool forWriting) => OpenStoreAt(args.Value(option), option, forWriting);
+
+    /// <summary>Opens the store at DEST (from a configured job); <paramref name="what"/> names it in errors.</summary>
+    public IBackupStore OpenStoreAt(string? dest, string what, bool forWriting)
     {
-        var location = StoreLocation.Parse(args.Value(option), option);
+        var location = StoreLocation.Parse(dest, what);
         return location.Kind switch
         {
             StoreKind.S3 => S3Store.Open(location, console.Environment, log),

@@ -7,12 +7,22 @@ public static class Usage
         backup-agent: back up, restore and verify Docker volumes
 
         Commands:
-          backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
-          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
+          backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--stop]
+                   [--stop-timeout SECONDS] [--dry-run] [--json]
+          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop] [--json]
+          recover  start the containers that an agent which was killed left stopped
+          migrate  --to-engine URI (--volume NAME[=TARGET] ... | --container NAME) [--via DEST] [--with-containers]
+                   [--start] [--copy-images] [--stop] [--leave-stopped] [--force] [--dry-run] [--json]
           list     --from DEST [--volume NAME] [--json]
           verify   --from DEST [--backup ID|latest] [--deep] [--json]
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
                    --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
+          backup   --job NAME [--config PATH] [--json]          run a configured job now
+
+        The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
+          run           [--config PATH] [--once JOB]   run the jobs on their schedules until SIGTERM/Ctrl-C
+          status        [--config PATH] [--json]       each job's schedule, next run and last run
+          config check  [--config PATH]                validate the configuration; every problem at once (exit 2)
 
         DEST is a host directory (an absolute path or file:///PATH) or s3://BUCKET/PREFIX. S3 settings come from
         the AWS environment and profiles (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_PROFILE,
@@ -23,6 +33,8 @@ public static class Usage
         Global options:
           --docker-host URI     the engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
           --helper-image IMAGE  the helper image (default: $BACKUP_AGENT_HELPER_IMAGE, else backup-agent-helper:latest)
+          --state-dir DIR       the agent's state: the journal of stopped containers (default: $BACKUP_AGENT_STATE_DIR,
+                                else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
 
         Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.

@@ -18,6 +18,7 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
+
     /// <summary>Returns the volume, or null when there is none of that name.</summary>
     Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken);
 
@@ -26,11 +27,51 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Removes a volume the agent created for itself (a scratch volume); a missing one is not an error.</summary>
     Task RemoveVolumeAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>All containers, running or not, with their mounts and labels (helpers excluded); optionally only those with a label ("KEY" or "KEY=VALUE").</summary>
+    Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken);
+
+    /// <summary>Stops a container, waiting up to <paramref name="timeout"/> (else its own stop timeout) before it is killed.</summary>
+    Task StopContainerAsync(string id, TimeSpan? timeout, CancellationToken cancellationToken);
+
+    /// <summary>Starts a container; throws naming it when it does not start.</summary>
+    Task StartContainerAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Runs a command inside a running container (a hook); returns its exit code and output, or throws <see cref="ExecTimeoutException"/>.</summary>
+    Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>The helper image this engine runs.</summary>
+    string HelperImage { get; }
+
+    Task<bool> HasImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>The image as a tar stream (docker save).</summary>
+    Task<Stream> SaveImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>Loads images from a tar stream (docker load).</summary>
+    Task LoadImageAsync(Stream images, CancellationToken cancellationToken);
+
+    /// <summary>How to create the container again elsewhere.</summary>
+    Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>Creates a container (stopped) from a definition, creating the user-defined networks it needs.</summary>
+    Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken);
+
     /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
     Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
 }
 
-public sealed record ContainerInfo(string Id, string Name, IReadOnlyList<MountInfo> Mounts);
+public sealed record ContainerInfo(string Id, string Name, IReadOnlyList<MountInfo> Mounts)
+{
+    public bool Running { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The container's own stop timeout, when it has one.</summary>
+    public TimeSpan? StopTimeout { get; init; }
+
+    /// <summary>Whether it mounts the volume (by name) or the host path (bind mount).</summary>
+    public bool Uses(string volumeOrPath) => Mounts.Any(m => m.Kind != MountKind.Other && m.Name == volumeOrPath);
+}
 
 /// <summary>A mount of a container: a named or anonymous volume, or a bind mount (Name is then the host path).</summary>
 public sealed record MountInfo(MountKind Kind, string Name, string Destination, string? Driver);
@@ -80,3 +121,9 @@ public interface IHelper : IAsyncDisposable
 }
 
 public sealed record HelperExit(long ExitCode, string Stderr);
+
+/// <summary>A command run in a container did not finish in time.</summary>
+public sealed class ExecTimeoutException(TimeSpan timeout) : Exception($"no exit within {timeout.TotalSeconds:0} s");
+
+/// <summary>The exit code of a command run in a container, and its output (stdout and stderr, interleaved).</summary>
+public sealed record ExecResult(long ExitCode, string Output);

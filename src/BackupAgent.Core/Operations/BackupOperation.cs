@@ -1,3 +1,4 @@
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
@@ -8,28 +9,101 @@ using Serilog;
 
 namespace BackupAgent.Core.Operations;
 
-public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Container, Compression Compression, ArchiveKey? Key = null);
+public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Container, Compression Compression, ArchiveKey? Key = null)
+{
+    /// <summary>Stop the containers that use the volumes while they are read (labels can opt in or out per container).</summary>
+    public bool Stop { get; init; }
+
+    /// <summary>Overrides each container's own stop timeout.</summary>
+    public TimeSpan? StopTimeout { get; init; }
+}
+
+/// <summary>What a backup will do: the sources, the containers it stops and the hooks it runs.</summary>
+public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, ConsistencyPlan Consistency);
 
 /// <summary>
-/// One backup run: one helper per volume streams a tar, which the agent compresses and hashes on its way
-/// into the store. The manifest is written last; on failure the archives already written are removed.
+/// One backup run: pre-backup hooks; the containers that must be still are stopped (journalled first); every source
+/// is archived; the containers are started again as soon as the data is read; the manifest is written last; then
+/// post-backup hooks, on every path. On failure the archives already written are removed.
 /// </summary>
-public sealed class BackupOperation(IContainerEngine engine, IBackupStore store, ILogger log, TimeProvider clock)
+public sealed class BackupOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log, TimeProvider clock)
 {
+    /// <summary>The plan of a backup, touching nothing (for --dry-run).</summary>
+    public async Task<BackupPlan> PlanAsync(BackupRequest request, CancellationToken cancellationToken)
+    {
+        await engine.PrepareAsync(cancellationToken);
+        return await PlanCoreAsync(request, cancellationToken);
+    }
+
     public async Task<BackupSet> RunAsync(BackupRequest request, CancellationToken cancellationToken)
     {
         await engine.PrepareAsync(cancellationToken);
-        var sources = await BackupSources.PlanAsync(engine, request, cancellationToken);
+        await stopper.RecoverAsync(cancellationToken);
+        var plan = await PlanCoreAsync(request, cancellationToken);
         var createdAt = clock.GetUtcNow();
         var id = BackupSetId.New(createdAt);
-        log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", sources.Count, id, store.Location);
+        log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", plan.Sources.Count, id, store.Location);
 
-        var archives = new List<ArchiveInfo>();
+        var hooks = new HookRunner(engine, log);
+        var afterwards = new List<string>();
+        BackupSet set;
         try
         {
-            foreach (var source in sources)
+            var preFailures = await hooks.RunAsync("pre-backup", plan.Consistency.PreHooks, cancellationToken);
+            if (preFailures.Where(f => f.Hook.FailRunOnError).Select(f => f.Failure).ToList() is { Count: > 0 } fatal)
             {
-                if (await BackupOneAsync(id, source, request.Compression, request.Key, cancellationToken) is { } archive)
+                throw new BackupAgentException($"{string.Join("; ", fatal)}; nothing was backed up");
+            }
+
+            var (archives, downtimes) = await ReadSourcesAsync(id, plan, request, afterwards, cancellationToken);
+            set = new BackupSet
+            {
+                Id = id,
+                CreatedAt = createdAt,
+                ToolVersion = ToolVersion.Current,
+                SourceContainer = request.Container,
+                Archives = archives,
+                Downtimes = downtimes,
+                Warnings = await SizeDrops.FindAsync(new BackupCatalog(store), archives, cancellationToken),
+            };
+            await SaveManifestAsync(set, cancellationToken);
+        }
+        finally
+        {
+            var postFailures = await hooks.RunAsync("post-backup", plan.Consistency.PostHooks, CancellationToken.None);
+            afterwards.AddRange(postFailures.Select(f => f.Failure));
+        }
+
+        foreach (var warning in set.Warnings)
+        {
+            log.Warning("{Warning}", warning);
+        }
+
+        log.Information("Backup set {SetId} is complete: {Count} archive(s), {Bytes} bytes", id, set.Archives.Count, set.Archives.Sum(a => a.Bytes));
+        return afterwards.Count > 0
+            ? throw new BackupAgentException($"backup set {id} is complete, but {string.Join("; ", afterwards)}")
+            : set;
+    }
+
+    private async Task<BackupPlan> PlanCoreAsync(BackupRequest request, CancellationToken cancellationToken)
+    {
+        var sources = await BackupSources.PlanAsync(engine, request, cancellationToken);
+        var containers = await engine.ListContainersAsync(null, cancellationToken);
+        return new BackupPlan(sources, ConsistencyPlan.Create(containers, sources.Select(s => s.Volume).ToList(), request.Stop));
+    }
+
+    /// <summary>Stops what must be still, archives every source, and starts the containers again before returning.</summary>
+    private async Task<(List<ArchiveInfo>, IReadOnlyList<Downtime>)> ReadSourcesAsync(
+        string id, BackupPlan plan, BackupRequest request, List<string> afterwards, CancellationToken cancellationToken)
+    {
+        var archiver = new SourceArchiver(engine, store, log);
+        var archives = new List<ArchiveInfo>();
+        var stopped = await stopper.StopAsync(id, plan.Consistency.Stop, request.StopTimeout, cancellationToken);
+        try
+        {
+            foreach (var source in plan.Sources)
+            {
+                if (await archiver.ArchiveAsync(id, source, request.Compression, request.Key, cancellationToken) is { } archive)
                 {
                     archives.Add(archive);
                 }
@@ -39,116 +113,53 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             {
                 throw new BackupAgentException("nothing was backed up: no source could be read as a directory");
             }
+        }
+        catch (Exception failure)
+        {
+            await DeleteAsync(id, archives);
+            await stopped.RestartAfterAsync(failure);
+            throw;
+        }
 
-            var set = new BackupSet
-            {
-                Id = id,
-                CreatedAt = createdAt,
-                ToolVersion = ToolVersion.Current,
-                SourceContainer = request.Container,
-                Archives = archives,
-                Warnings = await SizeDrops.FindAsync(new BackupCatalog(store), archives, cancellationToken),
-            };
-            foreach (var warning in set.Warnings)
-            {
-                log.Warning("{Warning}", warning);
-            }
+        try
+        {
+            return (archives, await stopped.RestartAsync(cancellationToken));
+        }
+        catch (BackupAgentException restart)
+        {
+            // The data is read and consistent: keep the backup, and fail the run loudly.
+            afterwards.Add(restart.Message);
+            return (archives, []);
+        }
+    }
 
+    private async Task SaveManifestAsync(BackupSet set, CancellationToken cancellationToken)
+    {
+        try
+        {
             await new BackupCatalog(store).SaveAsync(set, cancellationToken);
-            log.Information("Backup set {SetId} is complete: {Count} archive(s), {Bytes} bytes", id, archives.Count, archives.Sum(a => a.Bytes));
-            return set;
         }
         catch
         {
-            var partial = new BackupSet { Id = id, CreatedAt = createdAt, ToolVersion = ToolVersion.Current, Archives = archives };
-            foreach (var item in partial.ArchiveItems())
+            await DeleteAsync(set.Id, set.Archives);
+            throw;
+        }
+    }
+
+    private async Task DeleteAsync(string id, IReadOnlyList<ArchiveInfo> archives)
+    {
+        var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = archives };
+        foreach (var item in partial.ArchiveItems())
+        {
+            try
             {
-                try
-                {
-                    await store.DeleteAsync(item, CancellationToken.None);
-                }
-                catch (BackupAgentException e)
-                {
-                    // The set has no manifest, so it is never listed; the first error is the one to report.
-                    log.Warning("Could not remove {Item} of the failed set {SetId}: {Error}", item, id, e.Message);
-                }
+                await store.DeleteAsync(item, CancellationToken.None);
             }
-
-            throw;
-        }
-    }
-
-    private async Task<ArchiveInfo?> BackupOneAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
-    {
-        var encryptedSuffix = key is null ? "" : ".enc";
-        var file = source.FileStem + compression.FileExtension() + encryptedSuffix;
-        log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
-        TarStats? stats = null;
-        ArchiveWriter? written = null;
-        List<TarIndexEntry>? index = null;
-        try
-        {
-            await store.WriteAsync($"{setId}/{file}", async (output, ct) =>
+            catch (BackupAgentException e)
             {
-                await using var helper = await engine.StartHelperAsync(source.Helper, ct);
-                await using var indexer = new IndexingTee(ct);
-                await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = new TarStatsStream(indexer.Observe(helper.StandardOutput));
-                await tar.CopyToAsync(archive.Input, 1 << 20, ct);
-                await archive.FinishAsync(ct);
-                stats = tar.Stats;
-                await CheckExitAsync(helper, source, stats, ct);
-                index = await indexer.FinishAsync();
-            }, cancellationToken);
-        }
-        catch (SkippedSourceException e)
-        {
-            log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, e.Message);
-            return null;
-        }
-
-        var indexFile = file + ".index.jsonl.gz" + encryptedSuffix;
-        try
-        {
-            await store.WriteAsync($"{setId}/{indexFile}", async (output, ct) =>
-            {
-                await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-                await TarIndex.WriteAsync(index!, writer.Input, ct);
-                await writer.FinishAsync(ct);
-            }, cancellationToken);
-        }
-        catch
-        {
-            await store.DeleteAsync($"{setId}/{file}", CancellationToken.None);
-            throw;
-        }
-
-        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with { Index = indexFile };
-    }
-
-    private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)
-    {
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode == HelperCommands.NotADirectory)
-        {
-            throw new SkippedSourceException(exit.Stderr.Trim());
-        }
-
-        if (exit.ExitCode == 1)
-        {
-            // GNU tar's 1 means "some files changed while being read"; the archive is complete.
-            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, exit.Stderr.Trim());
-        }
-        else if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", exit.ExitCode, exit.Stderr);
-        }
-
-        if (!stats.Ended)
-        {
-            throw new BackupAgentException($"reading '{source.Volume}': the tar stream ended early (no end-of-archive marker)");
+                // The set has no manifest, so it is never listed; the first error is the one to report.
+                log.Warning("Could not remove {Item} of the failed set {SetId}: {Error}", item, id, e.Message);
+            }
         }
     }
-
-    private sealed class SkippedSourceException(string message) : Exception(message);
 }

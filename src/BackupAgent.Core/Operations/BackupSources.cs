@@ -6,9 +6,9 @@ using BackupAgent.Core.Sets;
 namespace BackupAgent.Core.Operations;
 
 /// <summary>One thing to archive: a volume or bind mount, and the helper that reads it.</summary>
-internal sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, HelperSpec Helper)
+public sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, HelperSpec Helper)
 {
-    public ArchiveInfo Describe(string file, Compression compression, string? encryption, ArchiveWriter written, TarStats stats) => new()
+    internal ArchiveInfo Describe(string file, Compression compression, string? encryption, ArchiveWriter written, TarStats stats) => new()
     {
         File = file,
         Volume = Volume,

@@ -21,14 +21,14 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
             return [$"archive '{archive.File}' has no per-file index: it cannot be verified deeply"];
         }
 
-        var expected = await ReadIndexAsync(set, archive, key, cancellationToken);
+        var expected = await ReadIndexAsync(store, set, archive, key, cancellationToken);
         var scratch = $"backup-agent-verify-{Guid.NewGuid():N}"[..32];
         await engine.CreateVolumeAsync(new VolumeInfo(scratch, "local", new Dictionary<string, string>(), new Dictionary<string, string> { ["backup-agent.scratch"] = "true" }), cancellationToken);
         try
         {
             log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);
             await ArchiveUnpacker.UnpackAsync(engine, store, set, archive, scratch, clearFirst: false, key, cancellationToken);
-            var actual = await IndexVolumeAsync(scratch, cancellationToken);
+            var actual = await IndexVolumeAsync(engine, scratch, cancellationToken);
             return TarIndex.Compare(expected, actual).Select(d => $"restored '{archive.Volume}': {d}").ToList();
         }
         finally
@@ -37,7 +37,8 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         }
     }
 
-    private async Task<List<TarIndexEntry>> ReadIndexAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
+    /// <summary>Reads the per-file index recorded beside an archive at backup time.</summary>
+    internal static async Task<List<TarIndexEntry>> ReadIndexAsync(IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
     {
         var indexInfo = archive with { File = archive.Index!, Compression = Compression.Gzip };
         await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, indexInfo), cancellationToken);
@@ -45,7 +46,8 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         return await TarIndex.ReadAsync(plain, cancellationToken);
     }
 
-    private async Task<List<TarIndexEntry>> IndexVolumeAsync(string volume, CancellationToken cancellationToken)
+    /// <summary>Reads a volume (or host path) back through a helper and indexes every file.</summary>
+    internal static async Task<List<TarIndexEntry>> IndexVolumeAsync(IContainerEngine engine, string volume, CancellationToken cancellationToken)
     {
         var spec = new HelperSpec($"deep verify of {volume}", HelperCommands.CreateArchive(HelperCommands.SourcePath, []))
         {

@@ -1,3 +1,4 @@
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
@@ -8,9 +9,13 @@ using Serilog;
 
 namespace BackupAgent.Core.Operations;
 
-public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMapping> Volumes, bool Force, ArchiveKey? Key = null);
+public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMapping> Volumes, bool Force, ArchiveKey? Key = null)
+{
+    /// <summary>Stop the running containers that use the targets while they are restored (default).</summary>
+    public bool Stop { get; init; } = true;
+}
 
-public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes);
+public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes, IReadOnlyList<Downtime> Downtimes);
 
 public sealed record RestoredVolume(string Volume, string Target, bool Created, long Files, long Bytes);
 
@@ -18,7 +23,7 @@ public sealed record RestoredVolume(string Volume, string Target, bool Created, 
 /// Restores a set: every check (names, targets, archive checksums) passes before any volume is touched;
 /// then each archive is streamed through decompression into a helper that unpacks it and syncs.
 /// </summary>
-public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ILogger log)
+public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log)
 {
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
@@ -27,66 +32,40 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var plan = RestorePlan.Create(set, request.Volumes);
         ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
+        await stopper.RecoverAsync(cancellationToken);
 
-        var targets = await InspectTargetsAsync(plan, request.Force, cancellationToken);
+        var targets = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
         log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
         await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);
 
+        var users = request.Stop
+            ? (await engine.ListContainersAsync(null, cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()
+            : [];
+        var stopped = await stopper.StopAsync($"restore-{Guid.NewGuid():N}", StopOrder.Sort(users), null, cancellationToken);
         var restored = new List<RestoredVolume>();
-        foreach (var (step, target) in plan.Steps.Zip(targets))
+        try
         {
-            if (target.Create)
+            foreach (var (step, target) in plan.Steps.Zip(targets))
             {
-                var archive = step.Archive;
-                await engine.CreateVolumeAsync(
-                    new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
-            }
+                if (target.Create)
+                {
+                    var archive = step.Archive;
+                    await engine.CreateVolumeAsync(
+                        new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
+                }
 
-            await ArchiveUnpacker.UnpackAsync(engine, store, set, step.Archive, step.Target, clearFirst: target.NonEmpty, request.Key, cancellationToken);
-            restored.Add(new RestoredVolume(step.Archive.Volume, step.Target, target.Create, step.Archive.Files, step.Archive.ContentBytes));
-            log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
-        }
-
-        return new RestoreResult(set, restored);
-    }
-
-    private sealed record TargetState(bool Create, bool NonEmpty);
-
-    private async Task<List<TargetState>> InspectTargetsAsync(RestorePlan plan, bool force, CancellationToken cancellationToken)
-    {
-        var states = new List<TargetState>();
-        var refused = new List<string>();
-        foreach (var step in plan.Steps)
-        {
-            if (!step.TargetIsHostPath && await engine.FindVolumeAsync(step.Target, cancellationToken) is null)
-            {
-                states.Add(new TargetState(Create: true, NonEmpty: false));
-                continue;
-            }
-
-            var nonEmpty = await IsNonEmptyAsync(step.Target, cancellationToken);
-            states.Add(new TargetState(Create: false, nonEmpty));
-            if (nonEmpty && !force)
-            {
-                refused.Add($"'{step.Target}'");
+                await ArchiveUnpacker.UnpackAsync(engine, store, set, step.Archive, step.Target, clearFirst: target.NonEmpty, request.Key, cancellationToken);
+                restored.Add(new RestoredVolume(step.Archive.Volume, step.Target, target.Create, step.Archive.Files, step.Archive.ContentBytes));
+                log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
             }
         }
-
-        return refused.Count > 0
-            ? throw new BackupAgentException($"target {string.Join(", ", refused)} is not empty; nothing was restored (use --force to replace its contents with the backup)")
-            : states;
-    }
-
-    private async Task<bool> IsNonEmptyAsync(string target, CancellationToken cancellationToken)
-    {
-        var spec = new HelperSpec($"check of {target}", HelperCommands.CheckEmpty()) { Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: true)] };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        return exit.ExitCode switch
+        catch (Exception failure)
         {
-            0 => false,
-            1 => true,
-            _ => throw new HelperFailedException($"checking whether '{target}' is empty", exit.ExitCode, exit.Stderr),
-        };
+            await stopped.RestartAfterAsync(failure);
+            throw;
+        }
+
+        var downtimes = await stopped.RestartAsync(cancellationToken);
+        return new RestoreResult(set, restored, downtimes);
     }
 }

@@ -1,3 +1,4 @@
+using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Formats;
 
 namespace BackupAgent.Core.Sets;
@@ -22,6 +23,9 @@ public sealed record BackupSet
     public string? SourceContainer { get; init; }
 
     public required IReadOnlyList<ArchiveInfo> Archives { get; init; }
+
+    /// <summary>How long each container stopped for the backup was down.</summary>
+    public IReadOnlyList<Downtime> Downtimes { get; init; } = [];
 
     /// <summary>What a person should look at, e.g. a volume that shrank sharply since its previous backup.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

@@ -4,6 +4,7 @@ using BackupAgent.Tests.Support;
 namespace BackupAgent.Tests.Integration;
 
 /// <summary>--container backs up every mount the container sees: named volumes, nested ones and bind mounts.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class ContainerMountsTests : IAsyncLifetime
 {
     private TestScope _scope = null!;
@@ -71,8 +72,8 @@ public sealed class ContainerMountsTests : IAsyncLifetime
         try
         {
             var volume = await _scope.CreateVolumeAsync("sweep");
-            var result = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", volume);
-            Assert.Contains("left behind by an agent that stopped", result.Stderr);
+            // Any agent starting on this engine may sweep the leftover first (tests run in parallel): check what remains.
+            await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", volume);
             var remaining = await DockerCli.RunAsync("ps", "-a", "--format", "{{.Names}}", "--filter", $"label={TestScope.TestLabel}={_scope.Id}");
             Assert.DoesNotContain(dead, remaining);
             Assert.Contains(alive, remaining);

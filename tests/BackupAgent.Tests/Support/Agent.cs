@@ -11,10 +11,16 @@ public sealed record AgentResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the CLI in-process, with its own stdout, stderr and environment.</summary>
 public static class Agent
 {
-    public static Task<AgentResult> RunAsync(params string[] args) => RunWithAsync(null, args);
+    public static Task<AgentResult> RunAsync(params string[] args) => RunWithAsync(null, CancellationToken.None, args);
+
+    /// <summary>Runs until the command ends or <paramref name="stop"/> is cancelled (as SIGTERM would: `run` then stops gracefully).</summary>
+    public static Task<AgentResult> RunAsync(CancellationToken stop, params string[] args) => RunWithAsync(null, stop, args);
 
     /// <summary>Runs with <paramref name="environment"/> laid over the process's environment (a null value unsets).</summary>
-    public static async Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    public static Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
+        RunWithAsync(environment, CancellationToken.None, args);
+
+    public static async Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, CancellationToken stop, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -22,7 +28,7 @@ public static class Agent
             ? Environment.GetEnvironmentVariable
             : name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
         var console = new AgentConsole(stdout, stderr, lookup, IsTerminal: false);
-        var code = await AgentCli.RunAsync(args, console, CancellationToken.None);
+        var code = await AgentCli.RunAsync(args, console, stop);
         return new AgentResult(code, stdout.ToString(), stderr.ToString());
     }
 

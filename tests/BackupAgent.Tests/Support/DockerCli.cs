@@ -11,10 +11,21 @@ public static class DockerCli
     public static string HelperImage =>
         Environment.GetEnvironmentVariable("BACKUP_AGENT_HELPER_IMAGE") is { Length: > 0 } image ? image : "backup-agent-helper:latest";
 
+    /// <summary>The second engine that install/test starts for migration tests; fails loudly without it.</summary>
+    public static string SecondEngine =>
+        Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_ENGINE2") is { Length: > 0 } host
+            ? host
+            : throw new InvalidOperationException("BACKUP_AGENT_TEST_ENGINE2 is not set: run the tests with install/test, which starts the second engine");
+
     public static async Task<string> RunAsync(params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesAsync(null, args));
 
-    /// <summary>Runs docker, optionally feeding stdin; returns stdout; throws with stderr on a non-zero exit.</summary>
-    public static async Task<byte[]> RunBytesAsync(byte[]? stdin, params string[] args)
+    /// <summary>Runs docker against another engine.</summary>
+    public static async Task<string> RunOnAsync(string host, params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesOnAsync(host, null, args));
+
+    public static Task<byte[]> RunBytesAsync(byte[]? stdin, params string[] args) => RunBytesOnAsync(null, stdin, args);
+
+    /// <summary>Runs docker (on <paramref name="host"/>, else the default engine), optionally feeding stdin; returns stdout; throws with stderr on a non-zero exit.</summary>
+    public static async Task<byte[]> RunBytesOnAsync(string? host, byte[]? stdin, params string[] args)
     {
         var start = new ProcessStartInfo("docker")
         {
@@ -22,6 +33,11 @@ public static class DockerCli
             RedirectStandardError = true,
             RedirectStandardInput = stdin is not null,
         };
+        if (host is not null)
+        {
+            start.Environment["DOCKER_HOST"] = host;
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

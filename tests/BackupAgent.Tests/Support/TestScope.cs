@@ -12,6 +12,7 @@ public sealed class TestScope : IAsyncDisposable
     private readonly List<string> _containers = [];
     private readonly List<string> _volumes = [];
     private readonly List<string> _images = [];
+    private readonly List<(string Host, string Kind, string Name)> _remote = [];
 
     private TestScope()
     {
@@ -76,7 +77,23 @@ public sealed class TestScope : IAsyncDisposable
         return name;
     }
 
+    /// <summary>Runs (detached) a container from the helper image with a shell command, e.g. one that keeps writing to a volume.</summary>
+    public async Task<string> RunContainerAsync(string stem, string[] dockerArgs, string script)
+    {
+        var name = Name(stem);
+        _containers.Add(name);
+        await DockerCli.RunAsync(["run", "-d", "--name", name, "--label", $"{TestLabel}={Id}", "--log-driver", "none", "--network", "none",
+            "--stop-timeout", "2", .. dockerArgs, DockerCli.HelperImage, "sh", "-c", script]);
+        return name;
+    }
+
+    public static async Task<bool> IsRunningAsync(string container) =>
+        (await DockerCli.RunAsync("inspect", "-f", "{{.State.Running}}", container)).Trim() == "true";
+
     public void TrackImage(string image) => _images.Add(image);
+
+    /// <summary>Registers a container or volume on another engine (a migration's target) for removal.</summary>
+    public void TrackOn(string host, string kind, string name) => _remote.Add((host, kind, name));
 
     /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
     public static Task<string> ShellAsync(string[] mountArgs, string script) =>
@@ -110,6 +127,17 @@ public sealed class TestScope : IAsyncDisposable
         foreach (var image in _images)
         {
             await IgnoreAsync("image", "rm", "-f", image);
+        }
+
+        foreach (var (host, kind, name) in _remote.OrderBy(r => r.Kind == "volume"))
+        {
+            try
+            {
+                await DockerCli.RunOnAsync(host, kind == "volume" ? ["volume", "rm", "-f", name] : kind == "image" ? ["image", "rm", "-f", name] : ["rm", "-f", "-v", name]);
+            }
+            catch (InvalidOperationException)
+            {
+            }
         }
 
         try

@@ -26,9 +26,9 @@ public sealed class VolumeSnapshot
 
     public SnapshotEntry this[string name] => Entries[name];
 
-    public static async Task<VolumeSnapshot> TakeAsync(string volume)
+    public static async Task<VolumeSnapshot> TakeAsync(string volume, string? host = null)
     {
-        var tar = await DockerCli.RunBytesAsync(null, "run", "--rm", "--log-driver", "none", "--network", "none",
+        var tar = await DockerCli.RunBytesOnAsync(host, null, "run", "--rm", "--log-driver", "none", "--network", "none",
             "-v", $"{volume}:/snap:ro", DockerCli.HelperImage, "/bin/tar", "--numeric-owner", "-C", "/snap", "-cf", "-", ".");
         return Read(tar);
     }

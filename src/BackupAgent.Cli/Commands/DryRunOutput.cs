@@ -1,0 +1,37 @@
+using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Operations;
+
+namespace BackupAgent.Cli.Commands;
+
+/// <summary>Prints a backup plan for --dry-run.</summary>
+internal static class DryRunOutput
+{
+    public static void Write(CommandContext context, BackupPlan plan, string destination, BackupRequest request, bool json)
+    {
+        var extension = request.Compression.FileExtension() + (request.Key is null ? "" : ".enc");
+        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = s.FileStem + extension }).ToList();
+        var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
+        var hooks = plan.Consistency.PreHooks.Select(h => new { phase = "pre-backup", container = h.Container, command = h.Command })
+            .Concat(plan.Consistency.PostHooks.Select(h => new { phase = "post-backup", container = h.Container, command = h.Command }))
+            .ToList();
+        if (json)
+        {
+            context.WriteJson(new { dryRun = true, destination, archives, stop, start = Enumerable.Reverse(stop), hooks });
+            return;
+        }
+
+        var output = context.Console.Out;
+        output.WriteLine($"dry run: nothing is stopped, read or written. A backup would write to {destination}:");
+        foreach (var a in archives)
+        {
+            output.WriteLine($"  archive {a.file}: {a.kind} {a.volume}{(a.mountPath is null ? "" : $" (mounted at {a.mountPath})")}");
+        }
+
+        output.WriteLine(stop.Count == 0 ? "  no container is stopped" : $"  stop, in this order: {string.Join(", ", stop)}; start again: {string.Join(", ", Enumerable.Reverse(stop))}");
+        foreach (var h in hooks)
+        {
+            output.WriteLine($"  {h.phase} hook in {h.container}: {h.command}");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using BackupAgent.Cli.Hosting;
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.History;
+
+namespace BackupAgent.Cli.Commands;
+
+public sealed class StatusCommand : ICommand
+{
+    public string Name => "status";
+
+    public string Help => """
+        backup-agent status [--config PATH] [--json]
+
+        Shows each configured job: its schedule and next fire time, and its last run from the run history (outcome,
+        duration, bytes). The history survives restarts; the agent need not be running.
+          --json   print an array of job statuses as JSON on stdout
+        """;
+
+    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--json", IsFlag: true)];
+
+    public Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
+    {
+        var options = AgentSetup.LoadConfig(args);
+        var history = new RunHistory(options.StateDirectory());
+        var now = DateTimeOffset.UtcNow;
+        var jobs = options.Jobs.Select(j => new JobStatus(j.Name!, j.Kind, j.Cron!, j.TimeZone().Id, j.NextFireAfter(now), history.Last(j.Name!))).ToList();
+        if (args.Flag("--json"))
+        {
+            context.WriteJson(jobs);
+            return Task.FromResult(ExitCodes.Success);
+        }
+
+        foreach (var job in jobs)
+        {
+            context.Console.Out.WriteLine($"{job.Job} ({job.Kind}): cron \"{job.Cron}\" {job.TimeZone}, next run {job.NextRun:u}");
+            context.Console.Out.WriteLine(job.LastRun is { } run
+                ? $"  last run {run.RunId} at {run.StartedAt:u} ({run.Trigger}): {JobTrigger.Describe(run)}"
+                : "  never ran");
+        }
+
+        return Task.FromResult(ExitCodes.Success);
+    }
+
+    private sealed record JobStatus(string Job, string Kind, string Cron, string TimeZone, DateTimeOffset? NextRun, RunRecord? LastRun);
+}

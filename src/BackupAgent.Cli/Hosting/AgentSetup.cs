@@ -1,0 +1,27 @@
+using System.Collections;
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Running;
+
+namespace BackupAgent.Cli.Hosting;
+
+/// <summary>What the agent's commands share: --config, the validated configuration, and the job runner.</summary>
+internal static class AgentSetup
+{
+    public static readonly OptionSpec ConfigOption = new("--config");
+
+    /// <summary>Reads and validates the configuration (every problem at once, exit 2).</summary>
+    public static AgentOptions LoadConfig(Arguments args)
+    {
+        var path = ConfigLoader.ResolvePath(args.Value("--config"), Environment.CurrentDirectory);
+        var environment = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => KeyValuePair.Create((string)e.Key, (string?)e.Value));
+        return ConfigLoader.Load(path, environment, JobKinds.Names);
+    }
+
+    /// <summary>The logger from logging: in the configuration, and a runner whose jobs use the CLI's wiring.</summary>
+    public static (Serilog.Core.Logger Log, JobRunner Runner) Open(AgentOptions options, Arguments args, CommandContext context)
+    {
+        var log = AgentLogging.Create(options, context.Console, args.Flag("--verbose"));
+        return (log, new JobRunner(options, new CommandWiring(context.Console, args), log));
+    }
+}

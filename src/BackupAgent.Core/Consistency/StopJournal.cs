@@ -1,0 +1,96 @@
+using System.Text.Json;
+using BackupAgent.Core.Errors;
+
+namespace BackupAgent.Core.Consistency;
+
+/// <summary>One run's record of the containers it stopped (or shares stopped with another run) and must start again.</summary>
+public sealed record JournalEntry(string RunId, string Owner, DateTimeOffset StartedAt, IReadOnlyList<StoppedContainer> Containers)
+{
+    public bool OwnerAlive => ProcessIdentity.IsAlive(Owner);
+}
+
+public sealed record StoppedContainer(string Id, string Name);
+
+/// <summary>
+/// The journal of stopped containers, on disk in the state directory (one file per run, written and flushed before
+/// anything is stopped), so that containers stopped by an agent that was killed can be started again by the next one.
+/// Readers and writers take an exclusive lock file, across processes and within one.
+/// </summary>
+public sealed class StopJournal(string directory)
+{
+    public string Directory => directory;
+
+    public async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        EnsureDirectory();
+        var path = Path.Combine(directory, ".lock");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+    }
+
+    public IReadOnlyList<JournalEntry> Read()
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var entries = new List<JournalEntry>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*.json"))
+        {
+            try
+            {
+                entries.Add(JsonSerializer.Deserialize<JournalEntry>(File.ReadAllBytes(file), Json) ?? throw new JsonException("empty"));
+            }
+            catch (JsonException e)
+            {
+                throw new BackupAgentException($"the stop journal entry '{file}' is corrupt ({e.Message}); start its containers by hand and delete it");
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Writes a run's entry durably (temporary file, fsync, rename).</summary>
+    public void Record(JournalEntry entry)
+    {
+        EnsureDirectory();
+        var path = PathOf(entry.RunId);
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(file, entry, Json);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public void Remove(string runId) => File.Delete(PathOf(runId));
+
+    private string PathOf(string runId) => Path.Combine(directory, runId + ".json");
+
+    private void EnsureDirectory()
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupAgentException($"cannot create the state directory '{directory}' (--state-dir): {e.Message}");
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+}

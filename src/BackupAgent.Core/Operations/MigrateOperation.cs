@@ -1,0 +1,297 @@
+using BackupAgent.Core.Consistency;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using BackupAgent.Core.Storage;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+public sealed record MigrateRequest(IReadOnlyList<VolumeMapping> Volumes, string? Container)
+{
+    public bool WithContainers { get; init; }
+
+    public bool Start { get; init; }
+
+    public bool CopyImages { get; init; }
+
+    public bool Stop { get; init; }
+
+    /// <summary>Leave the source containers stopped after the copy (the cut-over).</summary>
+    public bool LeaveStopped { get; init; }
+
+    public bool Force { get; init; }
+
+    public bool DryRun { get; init; }
+}
+
+public sealed record MigratedVolume(string Source, string Target, bool Created, long Files, long ContentBytes, string Sha256, IReadOnlyList<string> Differences)
+{
+    public bool Verified => Differences.Count == 0;
+}
+
+public sealed record MigrateResult(
+    bool DryRun, IReadOnlyList<MigratedVolume> Volumes, IReadOnlyList<string> Containers, IReadOnlyList<string> StoppedOnSource, string? BackupSetId, IReadOnlyList<Downtime> Downtimes)
+{
+    public bool Ok => Volumes.All(v => v.Verified);
+}
+
+/// <summary>
+/// Moves volumes, and optionally the containers that use them, to another engine. Everything is checked before
+/// anything on the source is stopped (both engines answer, names, target volumes, images, container names). The
+/// data streams from a helper on the source straight into a helper on the target, or with <paramref name="via"/>
+/// goes through a backup set in that store, which stays as a backup. The target is then read back and compared
+/// file by file with what was read from the source.
+/// </summary>
+public sealed class MigrateOperation(IContainerEngine source, IContainerEngine target, ContainerStopper stopper, ILogger log, TimeProvider clock, IBackupStore? via)
+{
+    public async Task<MigrateResult> RunAsync(MigrateRequest request, CancellationToken cancellationToken)
+    {
+        await source.PrepareAsync(cancellationToken);
+        await PrepareTargetAsync(cancellationToken);
+        await stopper.RecoverAsync(cancellationToken);
+
+        var sources = await BackupSources.PlanAsync(source, new BackupRequest(request.Container is null ? request.Volumes.Select(v => v.Source).ToList() : [], request.Container, Compression.Zstd), cancellationToken);
+        var steps = MigratePlan.Map(sources, request.Volumes);
+        var containers = await source.ListContainersAsync(null, cancellationToken);
+        var definitions = request.WithContainers ? await DefinitionsAsync(containers, steps, request, cancellationToken) : [];
+        var states = await TargetCheck.InspectAsync(target, steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
+        var consistency = ConsistencyPlan.Create(containers, sources.Select(s => s.Volume).ToList(), request.Stop);
+        var toStop = consistency.Stop.Select(c => c.Name).ToList();
+        if (request.DryRun)
+        {
+            var planned = steps.Zip(states, (s, t) => new MigratedVolume(s.Source.Volume, s.Target, t.Create, 0, 0, "", [])).ToList();
+            return new MigrateResult(true, planned, definitions.Select(d => d.Name).ToList(), toStop, null, []);
+        }
+
+        var runId = BackupSetId.New(clock.GetUtcNow());
+        var hooks = new HookRunner(source, log);
+        var fatal = (await hooks.RunAsync("pre-backup", consistency.PreHooks, cancellationToken)).Where(f => f.Hook.FailRunOnError).Select(f => f.Failure).ToList();
+        List<MigratedVolume> moved;
+        IReadOnlyList<Downtime> downtimes = [];
+        try
+        {
+            if (fatal.Count > 0)
+            {
+                throw new BackupAgentException($"{string.Join("; ", fatal)}; nothing was migrated");
+            }
+
+            var stopped = await stopper.StopAsync(runId, consistency.Stop, null, cancellationToken);
+            try
+            {
+                moved = via is null ? await StreamAsync(steps, states, cancellationToken) : await ViaStoreAsync(runId, steps, states, cancellationToken);
+            }
+            catch (Exception failure)
+            {
+                await stopped.RestartAfterAsync(failure);
+                throw;
+            }
+
+            if (request.LeaveStopped)
+            {
+                log.Information("Leaving {Containers} stopped on the source for the cut-over", toStop);
+                await stopped.ReleaseAsync(cancellationToken);
+            }
+            else
+            {
+                downtimes = await stopped.RestartAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var failure in await hooks.RunAsync("post-backup", consistency.PostHooks, CancellationToken.None))
+            {
+                log.Error("{Failure}", failure.Failure);
+            }
+        }
+
+        foreach (var definition in definitions)
+        {
+            log.Information("Creating container {Container} on {Endpoint}", definition.Name, target.Endpoint);
+            await target.CreateContainerAsync(definition, cancellationToken);
+        }
+
+        if (request.Start)
+        {
+            foreach (var definition in definitions)
+            {
+                await target.StartContainerAsync(definition.Name, cancellationToken);
+            }
+        }
+
+        return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, downtimes);
+    }
+
+    /// <summary>Checks the target engine; a missing helper image is copied there from the source.</summary>
+    private async Task PrepareTargetAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.PrepareAsync(cancellationToken);
+        }
+        catch (HelperImageMissingException)
+        {
+            log.Information("Copying the helper image {Image} to {Endpoint}", target.HelperImage, target.Endpoint);
+            await CopyImageAsync(source.HelperImage, cancellationToken);
+            await target.PrepareAsync(cancellationToken);
+        }
+    }
+
+    private async Task CopyImageAsync(string image, CancellationToken cancellationToken)
+    {
+        await using var images = await source.SaveImageAsync(image, cancellationToken);
+        await target.LoadImageAsync(images, cancellationToken);
+    }
+
+    /// <summary>The containers that use the migrated volumes (and those they take volumes from), ready to create on the target.</summary>
+    private async Task<IReadOnlyList<ContainerDefinition>> DefinitionsAsync(
+        IReadOnlyList<ContainerInfo> containers, IReadOnlyList<MigrateStep> steps, MigrateRequest request, CancellationToken cancellationToken)
+    {
+        var names = containers.Where(c => steps.Any(s => c.Uses(s.Source.Volume))).Select(c => c.Name).ToList();
+        if (request.Container is { } named && !names.Contains(named))
+        {
+            names.Add(named);
+        }
+
+        var definitions = new List<ContainerDefinition>();
+        foreach (var name in names)
+        {
+            definitions.Add(MigratePlan.Rename(await source.GetDefinitionAsync(name, cancellationToken), steps));
+        }
+
+        var problems = new List<string>();
+        foreach (var definition in definitions)
+        {
+            if (await ExistsOnTargetAsync(definition.Name, cancellationToken))
+            {
+                problems.Add($"a container named '{definition.Name}' already exists on {target.Endpoint}");
+            }
+        }
+
+        foreach (var image in definitions.Select(d => d.Image).Distinct())
+        {
+            if (await target.HasImageAsync(image, cancellationToken))
+            {
+                continue;
+            }
+
+            if (request.CopyImages)
+            {
+                log.Information("Copying image {Image} to {Endpoint}", image, target.Endpoint);
+                await CopyImageAsync(image, cancellationToken);
+            }
+            else
+            {
+                problems.Add($"the image '{image}' is not on {target.Endpoint} (pull it there, or add --copy-images to copy it from the source)");
+            }
+        }
+
+        return problems.Count > 0 ? throw new BackupAgentException(string.Join("; ", problems) + "; nothing was changed") : MigratePlan.CreationOrder(definitions);
+    }
+
+    private async Task<bool> ExistsOnTargetAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.GetContainerAsync(name, cancellationToken);
+            return true;
+        }
+        catch (BadInputException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Streams each source's tar from a helper on the source into a helper on the target, then compares.</summary>
+    private async Task<List<MigratedVolume>> StreamAsync(IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    {
+        var moved = new List<MigratedVolume>();
+        foreach (var (step, state) in steps.Zip(states))
+        {
+            await CreateTargetAsync(step, state, cancellationToken);
+            log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
+            await using var reader = await source.StartHelperAsync(step.Source.Helper, cancellationToken);
+            await using var writer = await target.StartHelperAsync(ExtractSpec(step, state), cancellationToken);
+            await using var indexer = new IndexingTee(cancellationToken);
+            var tar = new TarStatsStream(indexer.Observe(reader.StandardOutput));
+            await using var hashed = new HashingStream(tar);
+            await writer.FeedInputAsync(hashed, cancellationToken);
+
+            // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
+            var written = await writer.WaitAsync(cancellationToken);
+            if (written.ExitCode != 0)
+            {
+                throw new HelperFailedException($"writing '{step.Target}' on {target.Endpoint}", written.ExitCode, written.Stderr);
+            }
+
+            var read = await reader.WaitAsync(cancellationToken);
+            if (read.ExitCode is not (0 or 1) || !tar.Stats.Ended)
+            {
+                throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", read.ExitCode, read.Stderr);
+            }
+
+            var expected = await indexer.FinishAsync();
+            moved.Add(await CompareAsync(step, state, expected, tar.Stats, hashed.Sha256, cancellationToken));
+        }
+
+        return moved;
+    }
+
+    /// <summary>Backs the sources up into the via store (a set that stays), then restores each on the target.</summary>
+    private async Task<List<MigratedVolume>> ViaStoreAsync(string setId, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    {
+        var archiver = new SourceArchiver(source, via!, log);
+        var archives = new List<ArchiveInfo>();
+        foreach (var step in steps)
+        {
+            archives.Add(await archiver.ArchiveAsync(setId, step.Source, Compression.Zstd, null, cancellationToken)
+                ?? throw new BackupAgentException($"'{step.Source.Volume}' is not a directory and cannot be migrated"));
+        }
+
+        var set = new BackupSet { Id = setId, CreatedAt = clock.GetUtcNow(), ToolVersion = ToolVersion.Current, SourceContainer = null, Archives = archives };
+        await new BackupCatalog(via!).SaveAsync(set, cancellationToken);
+        log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", setId, via!.Location, target.Endpoint);
+
+        var moved = new List<MigratedVolume>();
+        foreach (var ((step, state), archive) in steps.Zip(states).Zip(archives))
+        {
+            await CreateTargetAsync(step, state, cancellationToken);
+            await ArchiveUnpacker.UnpackAsync(target, via, set, archive, step.Target, clearFirst: state.NonEmpty, null, cancellationToken);
+            var expected = await DeepVerify.ReadIndexAsync(via, set, archive, null, cancellationToken);
+            var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
+            moved.Add(new MigratedVolume(step.Source.Volume, step.Target, state.Create, archive.Files, archive.ContentBytes, archive.Sha256, differences));
+        }
+
+        return moved;
+    }
+
+    private async Task<MigratedVolume> CompareAsync(MigrateStep step, TargetCheck.State state, List<TarIndexEntry> expected, TarStats stats, string sha256, CancellationToken cancellationToken)
+    {
+        var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
+        foreach (var difference in differences)
+        {
+            log.Error("Target {Target} differs from the source: {Difference}", step.Target, difference);
+        }
+
+        return new MigratedVolume(step.Source.Volume, step.Target, state.Create, stats.Entries, stats.ContentBytes, sha256, differences);
+    }
+
+    private async Task CreateTargetAsync(MigrateStep step, TargetCheck.State state, CancellationToken cancellationToken)
+    {
+        if (state.Create)
+        {
+            var info = step.Source.Info;
+            await target.CreateVolumeAsync(
+                new VolumeInfo(step.Target, info?.Driver ?? "local", info?.Options ?? new Dictionary<string, string>(), info?.Labels ?? new Dictionary<string, string>()),
+                cancellationToken);
+        }
+    }
+
+    private static HelperSpec ExtractSpec(MigrateStep step, TargetCheck.State state) =>
+        new($"migration of {step.Source.Volume} into {step.Target}", HelperCommands.ExtractArchive(state.NonEmpty))
+        {
+            Mounts = [new HelperMount(step.Target, HelperCommands.TargetPath, ReadOnly: false)],
+            OpenStdin = true,
+        };
+}

@@ -1,0 +1,91 @@
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using BackupAgent.Core.Storage;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>
+/// Archives one source: a helper streams its tar, which is counted, indexed per file, compressed, encrypted and
+/// hashed on its way into the store; then the per-file index is written beside the archive.
+/// </summary>
+internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store, ILogger log)
+{
+    /// <summary>Returns the archive, or null when the source is not a directory (skipped with a warning).</summary>
+    public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        var encryptedSuffix = key is null ? "" : ".enc";
+        var file = source.FileStem + compression.FileExtension() + encryptedSuffix;
+        log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
+        TarStats? stats = null;
+        ArchiveWriter? written = null;
+        List<TarIndexEntry>? index = null;
+        try
+        {
+            await store.WriteAsync($"{setId}/{file}", async (output, ct) =>
+            {
+                await using var helper = await engine.StartHelperAsync(source.Helper, ct);
+                await using var indexer = new IndexingTee(ct);
+                await using var archive = written = new ArchiveWriter(output, compression, key);
+                var tar = new TarStatsStream(indexer.Observe(helper.StandardOutput));
+                await tar.CopyToAsync(archive.Input, 1 << 20, ct);
+                await archive.FinishAsync(ct);
+                stats = tar.Stats;
+                await CheckExitAsync(helper, source, stats, ct);
+                index = await indexer.FinishAsync();
+            }, cancellationToken);
+        }
+        catch (SkippedSourceException e)
+        {
+            log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, e.Message);
+            return null;
+        }
+
+        var indexFile = file + ".index.jsonl.gz" + encryptedSuffix;
+        try
+        {
+            await store.WriteAsync($"{setId}/{indexFile}", async (output, ct) =>
+            {
+                await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+                await TarIndex.WriteAsync(index!, writer.Input, ct);
+                await writer.FinishAsync(ct);
+            }, cancellationToken);
+        }
+        catch
+        {
+            await store.DeleteAsync($"{setId}/{file}", CancellationToken.None);
+            throw;
+        }
+
+        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with { Index = indexFile };
+    }
+
+    private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)
+    {
+        var exit = await helper.WaitAsync(cancellationToken);
+        if (exit.ExitCode == HelperCommands.NotADirectory)
+        {
+            throw new SkippedSourceException(exit.Stderr.Trim());
+        }
+
+        if (exit.ExitCode == 1)
+        {
+            // GNU tar's 1 means "some files changed while being read"; the archive is complete.
+            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, exit.Stderr.Trim());
+        }
+        else if (exit.ExitCode != 0)
+        {
+            throw new HelperFailedException($"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", exit.ExitCode, exit.Stderr);
+        }
+
+        if (!stats.Ended)
+        {
+            throw new BackupAgentException($"reading '{source.Volume}': the tar stream ended early (no end-of-archive marker)");
+        }
+    }
+
+    private sealed class SkippedSourceException(string message) : Exception(message);
+}

@@ -1,0 +1,134 @@
+namespace BackupAgent.Scheduling.Config;
+
+/// <summary>The whole configuration file (config/agent.yaml), as bound by Microsoft.Extensions.Configuration.</summary>
+public sealed class AgentOptions
+{
+    /// <summary>Where the run history lives; relative paths are relative to the config file.</summary>
+    public string? State { get; set; }
+
+    public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public List<JobOptions> Jobs { get; set; } = [];
+
+    public LoggingOptions Logging { get; set; } = new();
+
+    public ConcurrencyOptions Concurrency { get; set; } = new();
+
+    public NotificationOptions Notifications { get; set; } = new();
+
+    public DiscoveryOptions Discovery { get; set; } = new();
+
+    /// <summary>The file this was read from (read-only, so not a key).</summary>
+    public string SourceFile { get; private set; } = "";
+
+    internal void ReadFrom(string file) => SourceFile = file;
+}
+
+/// <summary>A named destination that jobs refer to by name.</summary>
+public sealed class DestinationOptions
+{
+    /// <summary>DEST as the CLI takes it: an absolute path, file:///PATH (later s3://BUCKET/PREFIX), or a path relative to the config file.</summary>
+    public string? Url { get; set; }
+}
+
+/// <summary>One scheduled job.</summary>
+public sealed class JobOptions
+{
+    public string? Name { get; set; }
+
+    /// <summary>What the job does: backup (prune, verify and migrate come with their issues).</summary>
+    public string Kind { get; set; } = "backup";
+
+    /// <summary>A Quartz cron expression with seconds: "0 0 3 * * ?" is 03:00 every day.</summary>
+    public string? Cron { get; set; }
+
+    /// <summary>An IANA time zone (Europe/Berlin); default: the host's.</summary>
+    public string? TimeZone { get; set; }
+
+    public SourceOptions Sources { get; set; } = new();
+
+    /// <summary>A destination name from <see cref="AgentOptions.Destinations"/>, or a DEST string.</summary>
+    public string? Destination { get; set; }
+
+    public string? Compression { get; set; }
+
+    /// <summary>Stop the running containers that use the volumes while they are read (as backup --stop).</summary>
+    public bool Stop { get; set; }
+
+    /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
+    public bool CatchUp { get; set; } = true;
+}
+
+/// <summary>What a backup job reads. All empty: the demo volume backup-agent-demo.</summary>
+public sealed class SourceOptions
+{
+    public List<string> Volumes { get; set; } = [];
+
+    public List<string> Containers { get; set; } = [];
+
+    /// <summary>A Docker label filter (KEY or KEY=VALUE): every matching container, re-read at every run.</summary>
+    public string? LabelSelector { get; set; }
+
+    public bool IsEmpty => Volumes.Count == 0 && Containers.Count == 0 && string.IsNullOrEmpty(LabelSelector);
+}
+
+public sealed class LoggingOptions
+{
+    /// <summary>Verbose, Debug, Information, Warning, Error.</summary>
+    public string Level { get; set; } = "Information";
+
+    /// <summary>human, json (compact JSON) or none.</summary>
+    public string Console { get; set; } = "human";
+
+    public FileLogOptions File { get; set; } = new();
+}
+
+public sealed class FileLogOptions
+{
+    /// <summary>A rolling log file (one per day); relative to the config file. Empty: no file.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>json (compact JSON, default) or human.</summary>
+    public string Format { get; set; } = "json";
+
+    public int RetainedFiles { get; set; } = 14;
+}
+
+public sealed class ConcurrencyOptions
+{
+    /// <summary>How many job runs may go on at once, all jobs together.</summary>
+    public int MaxRuns { get; set; } = 2;
+
+    /// <summary>On SIGTERM/Ctrl-C, how long running jobs get to finish cancelling.</summary>
+    public int StopTimeoutSeconds { get; set; } = 30;
+}
+
+public sealed class NotificationOptions
+{
+    public WebhookOptions Webhook { get; set; } = new();
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>Where to POST a JSON body; empty: no notifications. May come from a file (Url_FILE).</summary>
+    public string? Url { get; set; }
+
+    public bool OnFailure { get; set; } = true;
+
+    public bool OnSuccess { get; set; }
+}
+
+/// <summary>Containers that define their own schedule by labels (backup-agent.schedule): how they are found and run.</summary>
+public sealed class DiscoveryOptions
+{
+    /// <summary>How often the agent looks for such containers.</summary>
+    public int IntervalSeconds { get; set; } = 30;
+
+    /// <summary>For containers without a backup-agent.destination label: a destination name or DEST. Empty: such containers are skipped.</summary>
+    public string? Destination { get; set; }
+
+    /// <summary>The time zone of their schedules; default: the host's.</summary>
+    public string? TimeZone { get; set; }
+
+    public string? Compression { get; set; }
+}

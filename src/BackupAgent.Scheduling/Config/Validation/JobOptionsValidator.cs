@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using Quartz;
+
+namespace BackupAgent.Scheduling.Config.Validation;
+
+public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet<string> knownKinds) : IOptionsValidator<JobOptions>
+{
+    public void Validate(JobOptions options, string path, ConfigProblems problems)
+    {
+        if (string.IsNullOrWhiteSpace(options.Name))
+        {
+            problems.Add($"{path}.name", "is missing");
+        }
+        else if (!NamePattern().IsMatch(options.Name))
+        {
+            problems.Add($"{path}.name", $"'{options.Name}' may only hold letters, digits, '.', '_' and '-'");
+        }
+
+        if (!knownKinds.Contains(options.Kind))
+        {
+            problems.Add($"{path}.kind", $"'{options.Kind}' is not a job kind this agent knows ({string.Join(", ", knownKinds.Order())})");
+        }
+
+        var timeZone = TimeZoneInfo.Local;
+        if (options.TimeZone is { Length: > 0 } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out timeZone!))
+        {
+            problems.Add($"{path}.timeZone", $"'{zone}' is not a known time zone (use an IANA name such as UTC or Europe/Berlin)");
+            timeZone = TimeZoneInfo.Local;
+        }
+
+        ValidateCron(options.Cron, timeZone, $"{path}.cron", problems);
+
+        if (string.IsNullOrWhiteSpace(options.Destination))
+        {
+            problems.Add($"{path}.destination", "is missing: give a name from destinations: or a path or URL");
+        }
+        else if (agent.Destinations.ContainsKey(options.Destination))
+        {
+            // A named destination is checked under destinations:.
+        }
+        else if (Destinations.Resolve(agent, options.Destination) is not { } dest)
+        {
+            var names = agent.Destinations.Count == 0 ? "none are defined" : string.Join(", ", agent.Destinations.Keys);
+            problems.Add($"{path}.destination", $"'{options.Destination}' is not a destination name ({names}) nor a path or URL");
+        }
+        else if (Destinations.Problem(dest) is { } problem)
+        {
+            problems.Add($"{path}.destination", problem);
+        }
+
+        try
+        {
+            Compressions.Parse(options.Compression);
+        }
+        catch (BadInputException)
+        {
+            problems.Add($"{path}.compression", $"'{options.Compression}' is not one of zstd, gzip, none");
+        }
+
+        new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
+    }
+
+    private static void ValidateCron(string? cron, TimeZoneInfo timeZone, string path, ConfigProblems problems)
+    {
+        if (string.IsNullOrWhiteSpace(cron))
+        {
+            problems.Add(path, "is missing: a Quartz cron expression with seconds, e.g. \"0 0 3 * * ?\" for 03:00 every day");
+            return;
+        }
+
+        try
+        {
+            if (new CronExpression(cron, timeZone).GetNextValidTimeAfter(DateTimeOffset.UtcNow) is null)
+            {
+                problems.Add(path, $"'{cron}' never fires again");
+            }
+        }
+        catch (FormatException e)
+        {
+            problems.Add(path, $"'{cron}' is not a Quartz cron expression (SECONDS MINUTES HOURS DAY-OF-MONTH MONTH DAY-OF-WEEK [YEAR], e.g. \"0 0 3 * * ?\"): {e.Message}");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,60 @@
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Running;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Quartz;
+using Serilog;
+
+namespace BackupAgent.Scheduling.Hosting;
+
+/// <summary>
+/// The long-running agent: a Generic Host with Quartz's hosted service, one cron trigger per configured job.
+/// Stopping (the token: SIGTERM or Ctrl-C) cancels the running jobs and waits for them up to
+/// concurrency.stopTimeoutSeconds; the backup operation removes its helpers and partial archives as it unwinds.
+/// </summary>
+public static class AgentHost
+{
+    public static async Task RunAsync(AgentOptions options, JobRunner runner, ILogger log, CancellationToken stop)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSerilog(log, dispose: false);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(runner);
+        builder.Services.AddSingleton(log);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.Concurrency.StopTimeoutSeconds));
+        builder.Services.AddQuartz(quartz =>
+        {
+            quartz.UseDefaultThreadPool(options.Concurrency.MaxRuns);
+            foreach (var job in options.Jobs)
+            {
+                var key = new JobKey(job.Name!);
+                quartz.AddJob<ScheduledJob>(j => j.WithIdentity(key).UsingJobData(ScheduledJob.JobNameKey, job.Name!));
+                quartz.AddTrigger(t => t
+                    .ForJob(key)
+                    .WithIdentity($"{job.Name}-cron")
+                    .WithCronSchedule(job.Cron!, CronPolicy(job)));
+            }
+        });
+        builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<CatchUpService>();
+        builder.Services.AddHostedService<LabelledJobService>();
+
+        using var host = builder.Build();
+        runner.History.MarkInterrupted(DateTimeOffset.UtcNow);
+        foreach (var job in options.Jobs)
+        {
+            log.Information("Job {Job} ({Kind}) is scheduled {Cron} ({TimeZone}); next run {Next:u}", job.Name, job.Kind, job.Cron, job.TimeZone().Id, job.NextFireAfter(DateTimeOffset.UtcNow));
+        }
+
+        await host.RunAsync(stop);
+        log.Information("The agent has stopped");
+    }
+
+    /// <summary>
+    /// A job's trigger in its time zone. Late by more than the misfire threshold (60 s: all slots busy, the previous
+    /// run still going): fire once now, then go on with the schedule; never once per missed time.
+    /// </summary>
+    public static Action<CronScheduleBuilder> CronPolicy(JobOptions job) => cron => cron
+        .InTimeZone(job.TimeZone())
+        .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
+}

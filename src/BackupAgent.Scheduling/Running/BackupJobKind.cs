@@ -1,0 +1,98 @@
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Operations;
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Discovery;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>
+/// kind: backup. One backup set for the listed volumes, and one per container (listed, matched by the label selector,
+/// or joining by label), each read under the locks of its volumes. One failing source does not stop the others; the
+/// run fails when any failed.
+/// </summary>
+public sealed class BackupJobKind : IJobKind
+{
+    public string Name => "backup";
+
+    public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
+        var dest = Destinations.Resolve(run.Agent, job.Destination!)!;
+        var store = run.Wiring.OpenStore(dest, $"the destination of job {job.Name}", run.Log);
+        await using var engine = run.Wiring.OpenEngine(run.Log);
+        var compression = Compressions.Parse(job.Compression);
+        var requests = await PlanAsync(engine, run, compression, cancellationToken);
+
+        var sets = new List<string>();
+        long bytes = 0;
+        var failures = new List<Exception>();
+        foreach (var request in requests)
+        {
+            var what = request.Container is { } c ? $"container {c}" : $"volume(s) {string.Join(", ", request.Volumes)}";
+            try
+            {
+                var volumes = request.Container is { } container
+                    ? (await engine.GetContainerAsync(container, cancellationToken)).Mounts.Select(m => m.Name)
+                    : request.Volumes;
+                await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
+                {
+                    var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
+                    var set = await operation.RunAsync(request with { Stop = job.Stop }, cancellationToken);
+                    sets.Add(set.Id);
+                    bytes += set.Archives.Sum(a => a.Bytes);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                run.Log.Error("Backing up {Source} failed: {Error}", what, e.Message);
+                failures.Add(new BackupAgentException($"{what}: {e.Message}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
+            }
+        }
+
+        return failures switch
+        {
+            [] => new JobResult(sets, bytes),
+            [var only] when requests.Count == 1 => throw only,
+            _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
+        };
+    }
+
+    private static async Task<List<BackupRequest>> PlanAsync(IContainerEngine engine, JobRun run, Compression compression, CancellationToken cancellationToken)
+    {
+        var sources = run.Job.Sources;
+        var containers = new List<string>(sources.Containers);
+        if (sources.LabelSelector is { } selector)
+        {
+            containers.AddRange(await ContainerLabels.MatchingAsync(engine, selector, cancellationToken));
+        }
+
+        var joining = await ContainerLabels.JoiningAsync(engine, run.Job.Name!, cancellationToken);
+        if (joining.Count > 0)
+        {
+            run.Log.Information("Containers labelled {Label}={Job}: {Containers}", ContainerLabels.Job, run.Job.Name, joining);
+        }
+
+        containers.AddRange(joining);
+        var requests = containers.Distinct(StringComparer.Ordinal).Select(c => new BackupRequest([], c, compression)).ToList();
+        if (sources.Volumes.Count > 0)
+        {
+            requests.Insert(0, new BackupRequest(sources.Volumes, null, compression));
+        }
+
+        if (requests.Count == 0 && sources.IsEmpty)
+        {
+            run.Log.Information("Job {Job} names no sources: backing up the demo volume {Volume}", run.Job.Name, DemoVolume.Name);
+            await engine.PrepareAsync(cancellationToken);
+            await DemoVolume.EnsureAsync(engine, run.Log, cancellationToken);
+            requests.Add(new BackupRequest([DemoVolume.Name], null, compression));
+        }
+        else if (requests.Count == 0)
+        {
+            run.Log.Warning("Job {Job}: no container matches its label selector {Selector} now; nothing to back up", run.Job.Name, sources.LabelSelector);
+        }
+
+        return requests;
+    }
+}

@@ -1,0 +1,28 @@
+using BackupAgent.Scheduling.Config;
+using Serilog;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>
+/// What a kind of job does (kind: backup in the config). The extension point for prune, verify and migrate: implement
+/// this and register it in <see cref="JobKinds.All"/>; the scheduler, history, locks and notifications stay the same.
+/// </summary>
+public interface IJobKind
+{
+    string Name { get; }
+
+    Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken);
+}
+
+/// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
+public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, VolumeLocks Locks, IOperationWiring Wiring);
+
+/// <summary>What a run did: the backup sets it wrote and their size.</summary>
+public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes);
+
+public static class JobKinds
+{
+    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind()];
+
+    public static IEnumerable<string> Names => All.Select(k => k.Name);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using BackupAgent.Core.Errors;
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.History;
+using BackupAgent.Scheduling.Notifications;
+using Serilog;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>
+/// Runs one job once, however it was triggered (schedule, catch-up, run --once, backup --job): gives it a run ID and
+/// a logger carrying job name and run ID, keeps to the global limit of concurrent runs, records the run in the
+/// history, and notifies. Exceptions propagate after they are recorded.
+/// </summary>
+public sealed class JobRunner : IDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly IOperationWiring _wiring;
+    private readonly ILogger _log;
+    private readonly WebhookNotifier _notifier;
+    private readonly HttpClient _http = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly VolumeLocks _locks;
+    private readonly ConcurrentDictionary<string, JobOptions> _added = new(StringComparer.OrdinalIgnoreCase);
+
+    public JobRunner(AgentOptions options, IOperationWiring wiring, ILogger log)
+    {
+        _options = options;
+        _wiring = wiring;
+        _log = log;
+        History = new RunHistory(options.StateDirectory());
+        _locks = new VolumeLocks(Path.Combine(options.StateDirectory(), "locks"));
+        _notifier = new WebhookNotifier(options.Notifications.Webhook, _http);
+        _slots = new SemaphoreSlim(options.Concurrency.MaxRuns);
+    }
+
+    public RunHistory History { get; }
+
+    public IOperationWiring Wiring => _wiring;
+
+    /// <summary>Adds or replaces a job that is not in the file (a container's own, by labels).</summary>
+    public void Register(JobOptions job) => _added[job.Name!] = job;
+
+    public void Unregister(string name) => _added.TryRemove(name, out _);
+
+    public JobOptions Find(string name) =>
+        _options.Jobs.FirstOrDefault(j => string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? _added.GetValueOrDefault(name)
+        ?? throw new BadInputException($"there is no job named '{name}' in {_options.SourceFile} (jobs: {string.Join(", ", _options.Jobs.Select(j => j.Name))})");
+
+    public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
+    {
+        var job = Find(jobName);
+        var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        var log = _log.ForContext("Job", job.Name).ForContext("RunId", runId).ForContext("RunScope", $"[{job.Name} {runId}] ");
+
+        await _slots.WaitAsync(cancellationToken);
+        var record = new RunRecord(runId, job.Name!, trigger, DateTimeOffset.UtcNow);
+        try
+        {
+            History.Save(record);
+            log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
+            var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _locks, _wiring), cancellationToken);
+            record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, FinishedAt = DateTimeOffset.UtcNow };
+            log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
+            return record;
+        }
+        catch (OperationCanceledException e)
+        {
+            record = record with { Outcome = RunOutcome.Cancelled, Error = e.Message, FinishedAt = DateTimeOffset.UtcNow };
+            log.Warning("Job {Job} was cancelled; nothing partial is left visible", job.Name);
+            throw;
+        }
+        catch (Exception e)
+        {
+            record = record with { Outcome = RunOutcome.Failed, Error = e.Message, FinishedAt = DateTimeOffset.UtcNow };
+            log.Error("Job {Job} failed: {Error}", job.Name, e.Message);
+            throw;
+        }
+        finally
+        {
+            _slots.Release();
+            History.Save(record);
+            await _notifier.NotifyAsync(record, log);
+        }
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _slots.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using BackupAgent.Core.Errors;
+using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Running;
+using BackupAgent.Tests.Support;
+
+namespace BackupAgent.Tests.Scheduling;
+
+/// <summary>Each bad configuration gives its message with the key path; all problems come at once; exit 2 through the CLI.</summary>
+public sealed class ConfigValidationTests : IDisposable
+{
+    private const string Good = """
+        destinations:
+          local: { url: ./backups }
+        jobs:
+          - name: nightly
+            cron: "0 0 3 * * ?"
+            timeZone: Europe/Berlin
+            destination: local
+        """ + "\n";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backup-agent-config-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    public static TheoryData<string, string, string> BadConfigs => new()
+    {
+        { "bad cron", Good.Replace("0 0 3 * * ?", "0 0 3 * *"), "jobs[0].cron: '0 0 3 * *' is not a Quartz cron expression" },
+        { "cron missing", Good.Replace("    cron: \"0 0 3 * * ?\"\n", ""), "jobs[0].cron: is missing" },
+        { "unknown time zone", Good.Replace("Europe/Berlin", "Mars/Olympus"), "jobs[0].timeZone: 'Mars/Olympus' is not a known time zone" },
+        { "unknown scheme", Good.Replace("url: ./backups", "url: ftp://host/backups"), "destinations.local.url: the destination 'ftp://host/backups' uses the unknown scheme 'ftp'" },
+        { "unknown scheme in a job", Good.Replace("destination: local", "destination: ftp://host/x"), "jobs[0].destination: the destination 'ftp://host/x' uses the unknown scheme 'ftp'" },
+        { "missing bucket", Good.Replace("url: ./backups", "url: s3:///prefix"), "destinations.local.url: 's3:///prefix' has no bucket name: write s3://BUCKET[/PREFIX]" },
+        { "unknown destination name", Good.Replace("destination: local", "destination: nowhere"), "jobs[0].destination: 'nowhere' is not a destination name (local) nor a path or URL" },
+        { "duplicate job names", Good + Good[Good.IndexOf("  - name", StringComparison.Ordinal)..].Replace("nightly", "NIGHTLY"), "jobs: the job name 'nightly' is used more than once (jobs[0], jobs[1])" },
+        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, catchUp)" },
+        { "unknown top-level key", "retention: 3\n" + Good, "retention: unknown key 'retention'" },
+        { "unknown kind", Good.Replace("destination: local", "destination: local\n    kind: prune"), "jobs[0].kind: 'prune' is not a job kind this agent knows (backup)" },
+        { "bad compression", Good.Replace("destination: local", "destination: local\n    compression: lz4"), "jobs[0].compression: 'lz4' is not one of zstd, gzip, none" },
+        { "bad job name", Good.Replace("name: nightly", "name: 'my job'"), "jobs[0].name: 'my job' may only hold letters, digits, '.', '_' and '-'" },
+        { "no jobs", "destinations: {}\n", "jobs: no job is configured" },
+        { "bad label selector", Good.Replace("destination: local", "destination: local\n    sources: { labelSelector: '=x' }"), "jobs[0].sources.labelSelector: '=x' is not a label filter" },
+        { "bad webhook", Good + "notifications: { webhook: { url: 'not a url' } }\n", "notifications.webhook.url: is not an absolute http:// or https:// URL" },
+        { "bad console format", Good + "logging: { console: xml }\n", "logging.console: 'xml' is not one of human, json, none" },
+        { "bad number", Good + "concurrency: { maxRuns: 0 }\n", "concurrency.maxRuns: 0 is not between 1 and 64" },
+        { "a list where a value goes", Good.Replace("timeZone: Europe/Berlin", "timeZone: [UTC]"), "jobs[0].timeZone: expected a single value" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadConfigs))]
+    public void A_bad_config_is_refused_with_the_key_path_named(string what, string yaml, string expected)
+    {
+        var e = Assert.Throws<BadInputException>(() => Load(yaml));
+        Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), $"{what}: expected «{expected}» in:\n{e.Message}");
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var yaml = Good.Replace("0 0 3 * * ?", "nonsense").Replace("Europe/Berlin", "Nowhere/City").Replace("url: ./backups", "url: gopher://x") + "typo: 1\n";
+        var e = Assert.Throws<BadInputException>(() => Load(yaml));
+        Assert.Contains("has 4 problem(s)", e.Message);
+        Assert.Contains("jobs[0].cron:", e.Message);
+        Assert.Contains("jobs[0].timeZone:", e.Message);
+        Assert.Contains("destinations.local.url:", e.Message);
+        Assert.Contains("typo: unknown key", e.Message);
+    }
+
+    [Fact]
+    public void Environment_variables_override_any_key()
+    {
+        var options = Load(Good.Replace("0 0 3 * * ?", "broken"), ("BACKUP_AGENT__Jobs__0__Cron", "0 15 4 * * ?"), ("BACKUP_AGENT__Concurrency__MaxRuns", "5"));
+        Assert.Equal("0 15 4 * * ?", options.Jobs[0].Cron);
+        Assert.Equal(5, options.Concurrency.MaxRuns);
+
+        var e = Assert.Throws<BadInputException>(() => Load(Good, ("BACKUP_AGENT__Jobs__0__TimeZone", "Atlantis")));
+        Assert.Contains("jobs[0].timeZone: 'Atlantis'", e.Message);
+    }
+
+    [Fact]
+    public void A_secret_comes_from_the_file_a_FILE_key_names()
+    {
+        var secret = ConfigFile.Write(_directory, "https://hooks.example/T0/B0/xyz\n", "webhook-url");
+        var options = Load(Good, ("BACKUP_AGENT__Notifications__Webhook__Url_FILE", secret));
+        Assert.Equal("https://hooks.example/T0/B0/xyz", options.Notifications.Webhook.Url);
+
+        var e = Assert.Throws<BadInputException>(() => Load(Good + $"notifications: {{ webhook: {{ url_FILE: {_directory}/missing }} }}\n"));
+        Assert.Contains("notifications.webhook.url_FILE: cannot read the secret file", e.Message);
+    }
+
+    [Fact]
+    public void Relative_destinations_and_state_are_relative_to_the_config_file()
+    {
+        var options = Load(Good);
+        Assert.Equal(Path.Combine(_directory, "backups"), Destinations.Resolve(options, "local"));
+        Assert.Equal(Path.Combine(_directory, "state"), options.StateDirectory());
+    }
+
+    [Fact]
+    public void The_shipped_default_config_is_valid()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "BackupAgent.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no BackupAgent.sln above the test folder");
+        }
+
+        var options = ConfigLoader.Load(Path.Combine(root, "config", "agent.yaml"), [], JobKinds.Names);
+        Assert.True(options.Jobs.Single().Sources.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Config_check_and_run_exit_2_listing_every_problem()
+    {
+        var path = ConfigFile.Write(_directory, Good.Replace("0 0 3 * * ?", "every day") + "typo: 1\n");
+        foreach (var command in new[] { "config check", "run" })
+        {
+            var result = await Agent.RunAsync([.. command.Split(' '), "--config", path]);
+            Assert.True(result.ExitCode == 2, $"{command}: {result}");
+            Assert.Contains($"the configuration {path} has 2 problem(s)", result.Stderr);
+            Assert.Contains("jobs[0].cron: 'every day' is not a Quartz cron expression", result.Stderr);
+            Assert.Contains("typo: unknown key 'typo'", result.Stderr);
+        }
+
+        var good = ConfigFile.Write(_directory, Good, "good.yaml");
+        var check = await Agent.SucceedAsync("config", "check", "--config", good);
+        Assert.Contains("nightly: backup to", check.Stdout);
+
+        var missing = await Agent.RunAsync("backup", "--job", "nope", "--config", good);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("there is no job named 'nope'", missing.Stderr);
+
+        var mixed = await Agent.RunAsync("backup", "--job", "nightly", "--config", good, "--volume", "x");
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("drop --volume", mixed.Stderr);
+
+        var absent = await Agent.RunAsync("status", "--config", Path.Combine(_directory, "absent.yaml"));
+        Assert.Equal(2, absent.ExitCode);
+        Assert.Contains("there is no configuration file at", absent.Stderr);
+    }
+
+    private AgentOptions Load(string yaml, params (string Key, string Value)[] environment) =>
+        ConfigLoader.Load(ConfigFile.Write(_directory, yaml), environment.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value)), JobKinds.Names);
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace BackupAgent.Tests.Support;
+
+/// <summary>The agent as a real process (the backup-agent built beside the tests), for signals and crashes.</summary>
+public sealed class AgentProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    private AgentProcess(Process process)
+    {
+        _process = process;
+        _stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+    }
+
+    public int Pid => _process.Id;
+
+    public static AgentProcess Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return new AgentProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start backup-agent"));
+    }
+
+    public void Kill() => _process.Kill();
+
+    public async Task<(int ExitCode, string Stderr)> WaitAsync()
+    {
+        await _process.WaitForExitAsync();
+        return (_process.ExitCode, await _stderr);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
