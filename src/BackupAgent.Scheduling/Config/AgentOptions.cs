@@ -55,8 +55,42 @@ public sealed class JobOptions
     /// <summary>Stop the running containers that use the volumes while they are read (as backup --stop).</summary>
     public bool Stop { get; set; }
 
+    /// <summary>kind: prune. The retention rules (as prune --keep-*).</summary>
+    public KeepOptions Keep { get; set; } = new();
+
+    /// <summary>kind: prune: only the sets that hold this volume.</summary>
+    public string? Volume { get; set; }
+
+    /// <summary>kind: verify: also restore each archive into a scratch volume and compare every file (a restore drill).</summary>
+    public bool Deep { get; set; }
+
+    /// <summary>Encrypts (backup) and decrypts (verify) archives with this passphrase; use passphrase_FILE for a secret file.</summary>
+    public string? Passphrase { get; set; }
+
+    /// <summary>... or with the 32-byte key in this file.</summary>
+    public string? KeyFile { get; set; }
+
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;
+}
+
+/// <summary>Retention rules of a prune job: see backup-agent prune --help.</summary>
+public sealed class KeepOptions
+{
+    public int Last { get; set; }
+
+    public int Hourly { get; set; }
+
+    public int Daily { get; set; }
+
+    public int Weekly { get; set; }
+
+    public int Monthly { get; set; }
+
+    public int Yearly { get; set; }
+
+    /// <summary>A duration such as 7d, 36h or 1y6m.</summary>
+    public string? Within { get; set; }
 }
 
 /// <summary>What a backup job reads. All empty: the demo volume backup-agent-demo.</summary>

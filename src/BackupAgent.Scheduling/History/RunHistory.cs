@@ -24,6 +24,9 @@ public sealed record RunRecord(string RunId, string Job, string Trigger, DateTim
 
     public string? Error { get; init; }
 
+    /// <summary>What a person should look at although the run succeeded (e.g. a volume that shrank sharply).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public TimeSpan? Duration => FinishedAt - StartedAt;
 }
 
@@ -47,19 +50,23 @@ public sealed class RunHistory
               finished_at TEXT, outcome TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, sets TEXT NOT NULL DEFAULT '', error TEXT);
             CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, started_at);
             """);
+        if (!HasColumn("warnings"))
+        {
+            Execute("ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT ''");
+        }
     }
 
     public string File { get; }
 
     public void Save(RunRecord run) => Execute(
         """
-        INSERT INTO runs (run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error)
-        VALUES ($id, $job, $trigger, $started, $finished, $outcome, $bytes, $sets, $error)
-        ON CONFLICT (run_id) DO UPDATE SET finished_at = $finished, outcome = $outcome, bytes = $bytes, sets = $sets, error = $error
+        INSERT INTO runs (run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings)
+        VALUES ($id, $job, $trigger, $started, $finished, $outcome, $bytes, $sets, $error, $warnings)
+        ON CONFLICT (run_id) DO UPDATE SET finished_at = $finished, outcome = $outcome, bytes = $bytes, sets = $sets, error = $error, warnings = $warnings
         """,
         ("$id", run.RunId), ("$job", run.Job), ("$trigger", run.Trigger), ("$started", Text(run.StartedAt)),
         ("$finished", run.FinishedAt is { } f ? Text(f) : null), ("$outcome", run.Outcome.ToString()), ("$bytes", run.Bytes),
-        ("$sets", string.Join(' ', run.Sets)), ("$error", run.Error));
+        ("$sets", string.Join(' ', run.Sets)), ("$error", run.Error), ("$warnings", string.Join('\n', run.Warnings)));
 
     /// <summary>Marks runs left "running" by an agent that stopped without finishing them.</summary>
     public void MarkInterrupted(DateTimeOffset now) => Execute(
@@ -68,12 +75,19 @@ public sealed class RunHistory
 
     /// <summary>The runs of a job, newest first.</summary>
     public IReadOnlyList<RunRecord> Runs(string job, int limit = 100) => Query(
-        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error FROM runs WHERE job = $job ORDER BY started_at DESC LIMIT $limit",
+        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings FROM runs WHERE job = $job ORDER BY started_at DESC LIMIT $limit",
         ("$job", job), ("$limit", limit));
 
     public RunRecord? Last(string job) => Runs(job, 1).FirstOrDefault();
 
     private static string Text(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    private bool HasColumn(string name)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = $name", [("$name", name)]);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+    }
 
     private SqliteConnection Open()
     {
@@ -104,6 +118,7 @@ public sealed class RunHistory
                 Bytes = reader.GetInt64(6),
                 Sets = reader.GetString(7).Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 Error = reader.IsDBNull(8) ? null : reader.GetString(8),
+                Warnings = reader.GetString(9).Split('\n', StringSplitOptions.RemoveEmptyEntries),
             });
         }
 

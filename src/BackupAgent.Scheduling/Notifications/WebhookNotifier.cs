@@ -16,13 +16,16 @@ public sealed class WebhookNotifier(WebhookOptions options, HttpClient http)
 
     public async Task NotifyAsync(RunRecord run, ILogger log)
     {
-        if (string.IsNullOrEmpty(options.Url) || !(run.Outcome == RunOutcome.Succeeded ? options.OnSuccess : options.OnFailure))
+        // A success with warnings (a volume that shrank sharply) is told like a failure.
+        var clean = run.Outcome == RunOutcome.Succeeded && run.Warnings.Count == 0;
+        if (string.IsNullOrEmpty(options.Url) || !(clean ? options.OnSuccess : options.OnFailure))
         {
             return;
         }
 
         var text = run.Outcome == RunOutcome.Succeeded
-            ? $"backup-agent: job {run.Job} succeeded (run {run.RunId}, {run.Bytes} bytes, {run.Sets.Count} set(s), {run.Duration?.TotalSeconds:0.0} s)"
+            ? $"backup-agent: job {run.Job} succeeded (run {run.RunId}, {run.Bytes} bytes, {run.Sets.Count} set(s), {run.Duration?.TotalSeconds:0.0} s)" +
+              (run.Warnings.Count > 0 ? $"; warning: {string.Join("; ", run.Warnings)}" : "")
             : $"backup-agent: job {run.Job} {run.Outcome.ToString().ToLowerInvariant()} (run {run.RunId}): {run.Error}";
         var body = new
         {
@@ -38,6 +41,7 @@ public sealed class WebhookNotifier(WebhookOptions options, HttpClient http)
             bytes = run.Bytes,
             sets = run.Sets,
             error = run.Error,
+            warnings = run.Warnings,
             host = Environment.MachineName,
         };
         try

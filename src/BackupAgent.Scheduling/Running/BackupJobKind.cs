@@ -26,6 +26,7 @@ public sealed class BackupJobKind : IJobKind
         var requests = await PlanAsync(engine, run, compression, cancellationToken);
 
         var sets = new List<string>();
+        var warnings = new List<string>();
         long bytes = 0;
         var failures = new List<Exception>();
         foreach (var request in requests)
@@ -39,8 +40,9 @@ public sealed class BackupJobKind : IJobKind
                 await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
                 {
                     var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
-                    var set = await operation.RunAsync(request with { Stop = job.Stop }, cancellationToken);
+                    var set = await operation.RunAsync(request with { Stop = job.Stop, Key = JobKeys.Of(job) }, cancellationToken);
                     sets.Add(set.Id);
+                    warnings.AddRange(set.Warnings);
                     bytes += set.Archives.Sum(a => a.Bytes);
                 }
             }
@@ -53,7 +55,7 @@ public sealed class BackupJobKind : IJobKind
 
         return failures switch
         {
-            [] => new JobResult(sets, bytes),
+            [] => new JobResult(sets, bytes) { Warnings = warnings },
             [var only] when requests.Count == 1 => throw only,
             _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };

@@ -17,12 +17,15 @@ public interface IJobKind
 /// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
 public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, VolumeLocks Locks, IOperationWiring Wiring);
 
-/// <summary>What a run did: the backup sets it wrote and their size.</summary>
-public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes);
+/// <summary>What a run did: the backup sets it wrote (or deleted) and their size, and what a person should look at.</summary>
+public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)
+{
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 public static class JobKinds
 {
-    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind()];
+    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind(), new PruneJobKind(), new VerifyJobKind()];
 
     public static IEnumerable<string> Names => All.Select(k => k.Name);
 }

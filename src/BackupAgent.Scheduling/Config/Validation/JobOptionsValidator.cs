@@ -60,6 +60,25 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
         }
 
         new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
+        if (string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                if (Running.PruneJobKind.PolicyOf(options.Keep).IsEmpty)
+                {
+                    problems.Add($"{path}.keep", "a prune job needs at least one rule (last, hourly, daily, weekly, monthly, yearly, within)");
+                }
+            }
+            catch (BadInputException e)
+            {
+                problems.Add($"{path}.keep.within", e.Message);
+            }
+        }
+
+        if (options.Passphrase is { Length: > 0 } && options.KeyFile is { Length: > 0 })
+        {
+            problems.Add($"{path}.passphrase", "give a passphrase or a keyFile, not both");
+        }
     }
 
     private static void ValidateCron(string? cron, TimeZoneInfo timeZone, string path, ConfigProblems problems)

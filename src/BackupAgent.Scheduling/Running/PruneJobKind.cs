@@ -1,0 +1,34 @@
+using BackupAgent.Core.Operations;
+using BackupAgent.Core.Retention;
+using BackupAgent.Scheduling.Config;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>kind: prune. Applies the job's keep rules to its destination (as backup-agent prune), periods in the job's time zone.</summary>
+public sealed class PruneJobKind : IJobKind
+{
+    public string Name => "prune";
+
+    public static RetentionPolicy PolicyOf(KeepOptions keep) => new()
+    {
+        Last = keep.Last,
+        Hourly = keep.Hourly,
+        Daily = keep.Daily,
+        Weekly = keep.Weekly,
+        Monthly = keep.Monthly,
+        Yearly = keep.Yearly,
+        Within = keep.Within is { Length: > 0 } within ? RetentionPolicy.ParseDuration(within, "keep.within") : null,
+    };
+
+    public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
+        var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
+        var zone = job.TimeZone is { Length: > 0 } name ? TimeZoneInfo.FindSystemTimeZoneById(name) : TimeZoneInfo.Local;
+        var result = await new PruneOperation(store, run.Log, TimeProvider.System)
+            .RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, zone, DryRun: false), cancellationToken);
+        var deleted = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
+        run.Log.Information("Pruned {Deleted} set(s), kept {Kept}, swept {Orphans} orphaned item(s)", deleted.Count, result.Sets.Count - deleted.Count, result.Orphans.Count);
+        return new JobResult(deleted.Select(s => s.Id).ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes)));
+    }
+}

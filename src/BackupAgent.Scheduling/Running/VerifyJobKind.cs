@@ -1,0 +1,26 @@
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Operations;
+using BackupAgent.Scheduling.Config;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>
+/// kind: verify. Checks the newest set at the job's destination (as backup-agent verify); with deep: true, a restore
+/// drill into a scratch volume. A damaged set fails the run, so it shows in the history and notifies.
+/// </summary>
+public sealed class VerifyJobKind : IJobKind
+{
+    public string Name => "verify";
+
+    public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
+        var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
+        await using var engine = job.Deep ? run.Wiring.OpenEngine(run.Log) : null;
+        var result = await new VerifyOperation(store, run.Log, engine).RunAsync("latest", JobKeys.Of(job), cancellationToken);
+        var problems = result.Archives.SelectMany(a => a.Problems).ToList();
+        return problems.Count > 0
+            ? throw new BackupAgentException($"backup set {result.Set.Id} failed verification: {string.Join("; ", problems)}")
+            : new JobResult([result.Set.Id], result.Set.Archives.Sum(a => a.Bytes));
+    }
+}
