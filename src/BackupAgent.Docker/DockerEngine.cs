@@ -15,8 +15,14 @@ public sealed partial class DockerEngine : IContainerEngine
     private readonly DockerClient _client;
     private readonly string _helperImage;
     private readonly ILogger _log;
+    private readonly HelperOutput _output;
+    private readonly string _runRoot;
 
-    public DockerEngine(string endpoint, string helperImage, ILogger log)
+    /// <summary>
+    /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
+    /// <paramref name="runDirectory"/> are BACKUP_AGENT_HELPER_OUTPUT and BACKUP_AGENT_RUN_DIR; see <see cref="HelperOutputChoice"/>.
+    /// </summary>
+    public DockerEngine(string endpoint, string helperImage, ILogger log, string? outputSetting = null, string? runDirectory = null)
     {
         Endpoint = endpoint;
         _helperImage = helperImage;
@@ -32,6 +38,8 @@ public sealed partial class DockerEngine : IContainerEngine
         }
 
         _client = new DockerClientConfiguration(uri).CreateClient();
+        _output = HelperOutputChoice.Choose(uri, outputSetting, File.Exists);
+        _runRoot = HelperOutputChoice.RunRoot(runDirectory);
     }
 
     public string Endpoint { get; }
@@ -194,8 +202,20 @@ public sealed partial class DockerEngine : IContainerEngine
         }
     }, cancellationToken);
 
-    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) =>
-        CallAsync<IHelper>(async ct => await DockerHelper.StartAsync(_client, _helperImage, spec, _log, ct), cancellationToken);
+    /// <summary>Starts a helper; one that only writes output gets the FIFO when the engine is local (the fast path).</summary>
+    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => CallAsync<IHelper>(async ct =>
+    {
+        var fifo = _output == HelperOutput.Fifo && !spec.OpenStdin ? HelperFifo.Create(_runRoot) : null;
+        try
+        {
+            return await DockerHelper.StartAsync(_client, _helperImage, spec, fifo, _log, ct);
+        }
+        catch when (fifo is not null)
+        {
+            await fifo.DisposeAsync();
+            throw;
+        }
+    }, cancellationToken);
 
     public ValueTask DisposeAsync()
     {

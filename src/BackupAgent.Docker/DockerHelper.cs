@@ -29,28 +29,47 @@ internal sealed class DockerHelper : IHelper
     private readonly StringBuilder _stderr = new();
     private readonly Task<long> _exit;
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly HelperFifo? _fifo;
     private Task? _drain;
     private bool _outputEnded;
 
-    private DockerHelper(DockerClient client, string id, MultiplexedStream stream, ILogger log)
+    private DockerHelper(DockerClient client, string id, MultiplexedStream stream, HelperFifo? fifo, ILogger log)
     {
         _client = client;
         _id = id;
         _stream = stream;
+        _fifo = fifo;
         _log = log;
-        StandardOutput = new StdoutStream(this);
         _exit = WaitForExitAsync(_lifetime.Token);
+        if (fifo is null)
+        {
+            StandardOutput = new StdoutStream(this);
+            return;
+        }
+
+        // Stdout comes through the FIFO; the attach stream carries only stderr, read all along so the helper never
+        // blocks on it. A helper that exits without opening the FIFO must not leave the reader waiting.
+        StandardOutput = fifo.OpenReader();
+        EnsureDraining();
+        _ = _exit.ContinueWith(_ => fifo.UnblockAsync(), TaskScheduler.Default).Unwrap();
     }
 
     public Stream StandardOutput { get; }
 
-    public static async Task<DockerHelper> StartAsync(DockerClient client, string image, HelperSpec spec, ILogger log, CancellationToken cancellationToken)
+    /// <summary>Creates, attaches and starts a helper; with <paramref name="fifo"/>, its stdout goes through that FIFO.</summary>
+    public static async Task<DockerHelper> StartAsync(DockerClient client, string image, HelperSpec spec, HelperFifo? fifo, ILogger log, CancellationToken cancellationToken)
     {
+        var binds = spec.Mounts.Where(m => m.IsHostPath).Select(m => $"{m.Source}:{m.Target}:{(m.ReadOnly ? "ro" : "rw")}").ToList();
+        if (fifo is not null)
+        {
+            binds.Add($"{fifo.HostDirectory}:{HelperFifo.ContainerDirectory}:rw");
+        }
+
         var create = new CreateContainerParameters
         {
             Name = $"backup-agent-helper-{Guid.NewGuid():N}"[..32],
             Image = image,
-            Cmd = spec.Command.ToList(),
+            Cmd = (fifo is null ? spec.Command : HelperFifo.Wrap(spec.Command)).ToList(),
             Labels = HelperLabels.For(spec.Purpose),
             AttachStdout = true,
             AttachStderr = true,
@@ -72,9 +91,7 @@ internal sealed class DockerHelper : IHelper
                 Mounts = spec.Mounts.Where(m => !m.IsHostPath)
                     .Select(m => new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })
                     .ToList(),
-                Binds = spec.Mounts.Where(m => m.IsHostPath)
-                    .Select(m => $"{m.Source}:{m.Target}:{(m.ReadOnly ? "ro" : "rw")}")
-                    .ToList(),
+                Binds = binds,
             },
         };
         var created = await client.Containers.CreateContainerAsync(create, cancellationToken);
@@ -87,8 +104,9 @@ internal sealed class DockerHelper : IHelper
                 new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = spec.OpenStdin },
                 cancellationToken);
             await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            log.Debug("Started helper {Container} for {Purpose}", created.ID[..12], spec.Purpose);
-            return new DockerHelper(client, created.ID, stream, log);
+            log.Debug("Started helper {Container} for {Purpose}; its output comes through {OutputPath}",
+                created.ID[..12], spec.Purpose, fifo is null ? "the attach stream" : "a FIFO");
+            return new DockerHelper(client, created.ID, stream, fifo, log);
         }
         catch
         {
@@ -137,6 +155,12 @@ internal sealed class DockerHelper : IHelper
 
     public async Task<HelperExit> WaitAsync(CancellationToken cancellationToken)
     {
+        if (_fifo is not null)
+        {
+            // Whatever the caller did not read must not keep the helper from exiting.
+            _ = StandardOutput.CopyToAsync(Stream.Null, _lifetime.Token).ContinueWith(t => t.Exception, TaskScheduler.Default);
+        }
+
         var code = await _exit.WaitAsync(cancellationToken);
         try
         {
@@ -158,6 +182,11 @@ internal sealed class DockerHelper : IHelper
         await _lifetime.CancelAsync();
         _stream.Dispose();
         await RemoveAsync(_client, _id, _log);
+        if (_fifo is not null)
+        {
+            await _fifo.DisposeAsync();
+        }
+
         _lifetime.Dispose();
     }
 

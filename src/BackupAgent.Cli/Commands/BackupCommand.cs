@@ -13,7 +13,7 @@ public sealed class BackupCommand : ICommand
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
         backup-agent backup --job NAME [--config PATH] [--json]
 
-        Backs up volumes into one new backup set at DEST (an absolute directory path or file:///PATH):
+        Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
           --volume NAME      a volume to back up (repeatable)
           --container NAME   every volume and bind mount of this container, including those it has

@@ -5,6 +5,7 @@ using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using BackupAgent.Docker;
 using BackupAgent.Storage.Directory;
+using BackupAgent.Storage.S3;
 using Serilog;
 
 namespace BackupAgent.Cli.Hosting;
@@ -27,7 +28,9 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
     public IContainerEngine OpenEngine(string endpoint) => new DockerEngine(
         endpoint,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
-        log);
+        log,
+        NonEmpty(console.Environment(HelperOutputChoice.Setting)),
+        NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")));
 
     /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
     public string StateDirectory =>
@@ -36,7 +39,10 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
 
-    /// <summary>Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory.</summary>
+    /// <summary>
+    /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come
+    /// from the environment (AWS_* and BACKUP_AGENT_S3_*).
+    /// </summary>
     public IBackupStore OpenStore(string option, bool forWriting) => OpenStoreAt(args.Value(option), option, forWriting);
 
     /// <summary>Opens the store at DEST (from a configured job); <paramref name="what"/> names it in errors.</summary>
@@ -45,6 +51,7 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         var location = StoreLocation.Parse(dest, what);
         return location.Kind switch
         {
+            StoreKind.S3 => S3Store.Open(location, console.Environment, log),
             _ => DirectoryStore.Open(location.Path, forWriting),
         };
     }

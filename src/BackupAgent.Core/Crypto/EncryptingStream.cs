@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
+using BackupAgent.Core.Formats;
 
 namespace BackupAgent.Core.Crypto;
 
 /// <summary>Encrypts what is written to it into <see cref="EncryptionFormat"/>; call <see cref="FinishAsync"/> to seal the last chunk.</summary>
-public sealed class EncryptingStream : Stream
+public sealed class EncryptingStream : WriteOnlyStream
 {
     private readonly Stream _output;
     private readonly byte[] _header;
@@ -22,23 +23,6 @@ public sealed class EncryptingStream : Stream
         _aes = new AesGcm(derived, EncryptionFormat.TagBytes);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) =>
-        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (!buffer.IsEmpty)
@@ -54,9 +38,6 @@ public sealed class EncryptingStream : Stream
             buffer = buffer[n..];
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Seals the last (possibly empty) chunk. Without it the archive reads as truncated.</summary>
     public async Task FinishAsync(CancellationToken cancellationToken)
@@ -87,18 +68,6 @@ public sealed class EncryptingStream : Stream
         await _output.WriteAsync(_sealed.AsMemory(0, _fill + EncryptionFormat.TagBytes), cancellationToken);
         _fill = 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -161,7 +161,15 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = archives };
         foreach (var item in partial.ArchiveItems())
         {
-            await store.DeleteAsync(item, CancellationToken.None);
+            try
+            {
+                await store.DeleteAsync(item, CancellationToken.None);
+            }
+            catch (BackupAgentException e)
+            {
+                // The set has no manifest, so it is never listed; the first error is the one to report.
+                log.Warning("Could not remove {Item} of the failed set {SetId}: {Error}", item, id, e.Message);
+            }
         }
     }
 }

@@ -1,16 +1,30 @@
+using System.Text.RegularExpressions;
 using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Core.Storage;
 
-/// <summary>A parsed destination: DEST as the user wrote it, and what kind of store it names.</summary>
-public sealed record StoreLocation(StoreKind Kind, string Path, string Original)
+/// <summary>
+/// A parsed destination: DEST as the user wrote it, and what kind of store it names. For a directory,
+/// <see cref="Path"/> is the absolute path; for S3 it is the key prefix ("" or "a/b", no slashes at the ends)
+/// inside <see cref="Bucket"/>.
+/// </summary>
+public sealed partial record StoreLocation(StoreKind Kind, string Path, string Original)
 {
-    /// <summary>Parses DEST: an absolute host directory path or a <c>file:///</c> URI.</summary>
+    private const string Expected = "an absolute directory path, file:///PATH or s3://BUCKET/PREFIX";
+
+    public string? Bucket { get; init; }
+
+    /// <summary>Parses DEST: an absolute host directory path, a <c>file:///</c> URI or an <c>s3://BUCKET/PREFIX</c> URI.</summary>
     public static StoreLocation Parse(string? dest, string optionName)
     {
         if (string.IsNullOrWhiteSpace(dest))
         {
-            throw new BadInputException($"{optionName} needs a destination: an absolute directory path or file:///PATH");
+            throw new BadInputException($"{optionName} needs a destination: {Expected}");
+        }
+
+        if (dest.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParseS3(dest, optionName);
         }
 
         if (dest.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
@@ -26,7 +40,7 @@ public sealed record StoreLocation(StoreKind Kind, string Path, string Original)
         var schemeEnd = dest.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd > 0)
         {
-            throw new BadInputException($"{optionName} '{dest}' uses the unknown scheme '{dest[..schemeEnd]}': use an absolute directory path or file:///PATH");
+            throw new BadInputException($"{optionName} '{dest}' uses the unknown scheme '{dest[..schemeEnd]}': use {Expected}");
         }
 
         if (!dest.StartsWith('/'))
@@ -36,6 +50,29 @@ public sealed record StoreLocation(StoreKind Kind, string Path, string Original)
 
         return new StoreLocation(StoreKind.Directory, Normalize(dest), dest);
     }
+
+    private static StoreLocation ParseS3(string dest, string optionName)
+    {
+        var rest = dest["s3://".Length..];
+        var slash = rest.IndexOf('/');
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var prefix = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
+        if (!BucketPattern().IsMatch(bucket) || bucket.Contains("..", StringComparison.Ordinal))
+        {
+            throw new BadInputException(
+                $"{optionName} '{dest}' does not name a valid S3 bucket ('{bucket}'): 3 to 63 lower-case letters, digits, dots and hyphens");
+        }
+
+        if (prefix.Split('/').Any(p => p is "." or ".." || (p.Length == 0 && prefix.Length > 0)))
+        {
+            throw new BadInputException($"{optionName} '{dest}' has an invalid prefix '{prefix}': no empty, '.' or '..' segments");
+        }
+
+        return new StoreLocation(StoreKind.S3, prefix, dest) { Bucket = bucket };
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketPattern();
 
     private static string Normalize(string path)
     {
@@ -47,4 +84,5 @@ public sealed record StoreLocation(StoreKind Kind, string Path, string Original)
 public enum StoreKind
 {
     Directory,
+    S3,
 }

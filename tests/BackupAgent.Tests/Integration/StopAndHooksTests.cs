@@ -148,6 +148,10 @@ public sealed class StopAndHooksTests : IAsyncLifetime
         Assert.Contains($"started again: {app}", recover.Stdout);
         Assert.True(await TestScope.IsRunningAsync(app));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_state, "stopped"), "*.json"));
-        Assert.Empty((await Agent.SucceedAsync("list", "--from", _scope.Backups, "--json")).Stdout.Trim().Trim('[', ']').Trim());
+        // The agent may be killed before its first write created the destination: then there is nothing to list.
+        if (Directory.Exists(_scope.Backups))
+        {
+            Assert.Empty((await Agent.SucceedAsync("list", "--from", _scope.Backups, "--json")).Stdout.Trim().Trim('[', ']').Trim());
+        }
     }
 }

@@ -19,7 +19,24 @@ public sealed class StoreLocationTests
     }
 
     [Theory]
+    [InlineData("s3://my-bucket", "my-bucket", "")]
+    [InlineData("s3://my-bucket/", "my-bucket", "")]
+    [InlineData("s3://my.bucket-1/host1/daily/", "my.bucket-1", "host1/daily")]
+    public void S3_uris_name_a_bucket_and_a_prefix(string dest, string bucket, string prefix)
+    {
+        var location = StoreLocation.Parse(dest, "--to");
+        Assert.Equal(StoreKind.S3, location.Kind);
+        Assert.Equal(bucket, location.Bucket);
+        Assert.Equal(prefix, location.Path);
+    }
+
+    [Theory]
     [InlineData("backups", "relative path")]
+    [InlineData("s3://My_Bucket/x", "not name a valid S3 bucket ('My_Bucket')")]
+    [InlineData("s3://ab/x", "not name a valid S3 bucket ('ab')")]
+    [InlineData("s3:///x", "not name a valid S3 bucket ('')")]
+    [InlineData("s3://bucket/a//b", "invalid prefix 'a//b'")]
+    [InlineData("s3://bucket/a/../b", "invalid prefix 'a/../b'")]
     [InlineData("./backups", "relative path")]
     [InlineData("", "needs a destination")]
     [InlineData("ftp://host/x", "unknown scheme 'ftp'")]
