@@ -5,23 +5,25 @@ namespace BackupAgent.Core.Formats;
 
 /// <summary>
 /// Indexes a tar stream on the side while it is read: <see cref="Observe"/> wraps the source so that every chunk read
-/// is also handed, through a bounded channel, to a <see cref="TarIndex"/> builder running concurrently.
+/// is also handed, through a bounded channel, to a <see cref="TarIndex"/> reader running concurrently, which hands
+/// each entry on as it passes. Memory stays bounded whatever the size or the number of files.
 /// </summary>
 public sealed class IndexingTee : IAsyncDisposable
 {
     private readonly Channel<(byte[] Buffer, int Count)> _chunks = Channel.CreateBounded<(byte[], int)>(16);
-    private readonly Task<List<TarIndexEntry>> _index;
+    private readonly Task _index;
 
-    public IndexingTee(CancellationToken cancellationToken)
+    /// <summary>Hands every entry of the tar read through <see cref="Observe"/> to <paramref name="onEntry"/>, as it passes.</summary>
+    public IndexingTee(Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
     {
-        _index = Task.Run(() => BuildAsync(new ChannelReadStream(_chunks.Reader), cancellationToken), cancellationToken);
+        _index = Task.Run(() => IndexAsync(new ChannelReadStream(_chunks.Reader), onEntry, cancellationToken), cancellationToken);
     }
 
-    private static async Task<List<TarIndexEntry>> BuildAsync(Stream tar, CancellationToken cancellationToken)
+    private static async Task IndexAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
     {
         try
         {
-            return await TarIndex.BuildAsync(tar, cancellationToken);
+            await TarIndex.StreamAsync(tar, onEntry, cancellationToken);
         }
         finally
         {
@@ -39,11 +41,11 @@ public sealed class IndexingTee : IAsyncDisposable
 
     public Stream Observe(Stream source) => new TeeReadStream(source, _chunks.Writer);
 
-    /// <summary>Call once the source has been read to its end: returns the index.</summary>
-    public async Task<List<TarIndexEntry>> FinishAsync()
+    /// <summary>Call once the source has been read to its end: waits until every entry was handed on.</summary>
+    public async Task FinishAsync()
     {
         _chunks.Writer.TryComplete();
-        return await _index;
+        await _index;
     }
 
     public async ValueTask DisposeAsync()

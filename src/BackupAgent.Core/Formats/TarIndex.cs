@@ -7,7 +7,8 @@ namespace BackupAgent.Core.Formats;
 
 /// <summary>
 /// One entry of an archive's per-file index: what a deep verify compares after restoring into a scratch volume.
-/// Hard links are recorded as the file they link to, so the index does not depend on which name tar saw first.
+/// A hard link is recorded as a link (type "1") and resolved to the file it links to when indexes are compared, so
+/// the comparison does not depend on which name tar saw first.
 /// </summary>
 public sealed record TarIndexEntry(
     [property: JsonPropertyName("p")] string Path,
@@ -29,49 +30,60 @@ public static class TarIndex
     public static async Task<List<TarIndexEntry>> BuildAsync(Stream tar, CancellationToken cancellationToken)
     {
         var entries = new List<TarIndexEntry>();
-        var byPath = new Dictionary<string, TarIndexEntry>(StringComparer.Ordinal);
-        await using var reader = new TarReader(tar, leaveOpen: true);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } e)
+        await StreamAsync(tar, (e, _) =>
         {
-            var path = e.Name.TrimEnd('/');
-            TarIndexEntry entry;
-            if (e.EntryType == TarEntryType.HardLink && byPath.TryGetValue(e.LinkName.TrimEnd('/'), out var target))
-            {
-                entry = target with { Path = path };
-            }
-            else
-            {
-                string? sha = null;
-                if (e.DataStream is { } data)
-                {
-                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                    var buffer = new byte[81920];
-                    int n;
-                    while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
-                    {
-                        hash.AppendData(buffer, 0, n);
-                    }
-
-                    sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-                }
-
-                var type = e.EntryType is TarEntryType.V7RegularFile or TarEntryType.ContiguousFile ? TarEntryType.RegularFile : e.EntryType;
-                entry = new TarIndexEntry(path, ((char)type).ToString(), (int)e.Mode, e.Uid, e.Gid, e.ModificationTime.ToUnixTimeSeconds(), e.Length, sha,
-                    type == TarEntryType.SymbolicLink ? e.LinkName : null);
-            }
-
-            byPath[path] = entry;
-            entries.Add(entry);
-        }
-
+            entries.Add(e);
+            return ValueTask.CompletedTask;
+        }, cancellationToken);
         return entries;
     }
 
-    /// <summary>Writes an index as JSON lines.</summary>
-    public static async Task WriteAsync(IEnumerable<TarIndexEntry> entries, Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Indexes a tar stream entry by entry, holding nothing but the current entry: a hard link is recorded as such
+    /// (type "1", its target in Link) and resolved only when indexes are compared.
+    /// </summary>
+    public static async Task StreamAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
+    {
+        await using var reader = new TarReader(tar, leaveOpen: true);
+        var buffer = new byte[81920];
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } e)
+        {
+            string? sha = null;
+            if (e.DataStream is { } data && e.EntryType != TarEntryType.HardLink)
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                int n;
+                while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                }
+
+                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+
+            var type = e.EntryType is TarEntryType.V7RegularFile or TarEntryType.ContiguousFile ? TarEntryType.RegularFile : e.EntryType;
+            var link = type is TarEntryType.SymbolicLink ? e.LinkName : type is TarEntryType.HardLink ? e.LinkName.TrimEnd('/') : null;
+            await onEntry(new TarIndexEntry(e.Name.TrimEnd('/'), ((char)type).ToString(), (int)e.Mode, e.Uid, e.Gid, e.ModificationTime.ToUnixTimeSeconds(), e.Length, sha, link), cancellationToken);
+        }
+    }
+
+    /// <summary>Replaces each hard link by the file it links to (under its own path), so that which name tar saw first does not matter.</summary>
+    public static IEnumerable<TarIndexEntry> ResolveHardLinks(IEnumerable<TarIndexEntry> entries)
+    {
+        var byPath = new Dictionary<string, TarIndexEntry>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var resolved = entry.Type == "1" && entry.Link is { } target && byPath.TryGetValue(target, out var file) ? file with { Path = entry.Path } : entry;
+            byPath[entry.Path] = resolved;
+            yield return resolved;
+        }
+    }
+
+    /// <summary>Writes an index as JSON lines, as its entries arrive.</summary>
+    public static async Task WriteAsync(IAsyncEnumerable<TarIndexEntry> entries, Stream output, CancellationToken cancellationToken)
     {
         await using var writer = new StreamWriter(output, leaveOpen: true);
-        foreach (var entry in entries)
+        await foreach (var entry in entries.WithCancellation(cancellationToken))
         {
             await writer.WriteLineAsync(JsonSerializer.Serialize(entry, Json).AsMemory(), cancellationToken);
         }
@@ -95,9 +107,9 @@ public static class TarIndex
     /// <summary>The differences between what was backed up and what a restore produced, one line each, at most <paramref name="max"/>.</summary>
     public static IReadOnlyList<string> Compare(IEnumerable<TarIndexEntry> expected, IEnumerable<TarIndexEntry> actual, int max = 20)
     {
-        var restored = actual.ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var restored = ResolveHardLinks(actual).ToDictionary(e => e.Path, StringComparer.Ordinal);
         var differences = new List<string>();
-        foreach (var entry in expected)
+        foreach (var entry in ResolveHardLinks(expected))
         {
             if (!restored.Remove(entry.Path, out var found))
             {

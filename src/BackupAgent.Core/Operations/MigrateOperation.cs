@@ -213,7 +213,12 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
             await using var reader = await source.StartHelperAsync(step.Source.Helper, cancellationToken);
             await using var writer = await target.StartHelperAsync(ExtractSpec(step, state), cancellationToken);
-            await using var indexer = new IndexingTee(cancellationToken);
+            var expected = new List<TarIndexEntry>();
+            await using var indexer = new IndexingTee((entry, _) =>
+            {
+                expected.Add(entry);
+                return ValueTask.CompletedTask;
+            }, cancellationToken);
             var tar = new TarStatsStream(indexer.Observe(reader.StandardOutput));
             await using var hashed = new HashingStream(tar);
             await writer.FeedInputAsync(hashed, cancellationToken);
@@ -231,7 +236,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
                 throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", read.ExitCode, read.Stderr);
             }
 
-            var expected = await indexer.FinishAsync();
+            await indexer.FinishAsync();
             moved.Add(await CompareAsync(step, state, expected, tar.Stats, hashed.Sha256, cancellationToken));
         }
 

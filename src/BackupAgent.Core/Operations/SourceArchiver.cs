@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
@@ -19,40 +20,56 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
     {
         var encryptedSuffix = key is null ? "" : ".enc";
         var file = source.FileStem + compression.FileExtension() + encryptedSuffix;
+        var indexFile = file + ".index.jsonl.gz" + encryptedSuffix;
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
+
+        // The index is written beside the archive as its entries pass, and committed only once the archive is.
+        var entries = Channel.CreateBounded<TarIndexEntry>(1024);
+        var archiveCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var indexWrite = store.WriteAsync($"{setId}/{indexFile}", async (output, ct) =>
+        {
+            await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+            await TarIndex.WriteAsync(entries.Reader.ReadAllAsync(ct), writer.Input, ct);
+            await archiveCommitted.Task.WaitAsync(ct);
+            await writer.FinishAsync(ct);
+        }, cancellationToken);
+
         TarStats? stats = null;
         ArchiveWriter? written = null;
-        List<TarIndexEntry>? index = null;
         try
         {
             await store.WriteAsync($"{setId}/{file}", async (output, ct) =>
             {
                 await using var helper = await engine.StartHelperAsync(source.Helper, ct);
-                await using var indexer = new IndexingTee(ct);
+                await using var indexer = new IndexingTee((entry, c) => entries.Writer.WriteAsync(entry, c), ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
                 var tar = new TarStatsStream(indexer.Observe(helper.StandardOutput));
                 await tar.CopyToAsync(archive.Input, 1 << 20, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
                 await CheckExitAsync(helper, source, stats, ct);
-                index = await indexer.FinishAsync();
+                await indexer.FinishAsync();
+                entries.Writer.Complete();
             }, cancellationToken);
         }
-        catch (SkippedSourceException e)
+        catch (Exception failure)
         {
-            log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, e.Message);
-            return null;
+            entries.Writer.TryComplete(failure);
+            archiveCommitted.TrySetException(failure);
+            await IgnoreFailureAsync(indexWrite);
+            if (failure is SkippedSourceException)
+            {
+                log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, failure.Message);
+                return null;
+            }
+
+            throw;
         }
 
-        var indexFile = file + ".index.jsonl.gz" + encryptedSuffix;
+        archiveCommitted.SetResult();
         try
         {
-            await store.WriteAsync($"{setId}/{indexFile}", async (output, ct) =>
-            {
-                await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-                await TarIndex.WriteAsync(index!, writer.Input, ct);
-                await writer.FinishAsync(ct);
-            }, cancellationToken);
+            await indexWrite;
         }
         catch
         {
@@ -61,6 +78,18 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         }
 
         return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with { Index = indexFile };
+    }
+
+    /// <summary>Waits for a write that is being abandoned; its failure is the consequence of another one.</summary>
+    private static async Task IgnoreFailureAsync(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception)
+        {
+        }
     }
 
     private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)
