@@ -71,6 +71,29 @@ public sealed class S3Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_on_s3_plans_with_dry_run_then_deletes_manifests_and_archives()
+    {
+        var source = await _scope.CreateVolumeAsync("s3-prune");
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(JsonDocument.Parse((await Agent.SucceedWithAsync(_env, "backup", "--to", Dest, "--volume", source, "--json")).Stdout).RootElement.GetProperty("id").GetString()!);
+        }
+
+        var dry = await Agent.SucceedWithAsync(_env, "prune", "--from", Dest, "--keep-last", "1", "--dry-run");
+        Assert.Contains($"delete  {ids[0]}", dry.Stdout);
+        Assert.Contains($"delete  {ids[1]}", dry.Stdout);
+        Assert.Contains($"keep    {ids[2]}  (newest, last)", dry.Stdout);
+        Assert.Equal(3, JsonDocument.Parse((await Agent.SucceedWithAsync(_env, "list", "--from", Dest, "--json")).Stdout).RootElement.GetArrayLength());
+
+        await Agent.SucceedWithAsync(_env, "prune", "--from", Dest, "--keep-last", "1");
+        using var client = S3TestServer.Client();
+        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket })).S3Objects.Select(o => o.Key).ToList();
+        Assert.All(keys, k => Assert.Contains(ids[2], k));
+        await Agent.SucceedWithAsync(_env, "verify", "--from", Dest);
+    }
+
+    [Fact]
     public async Task A_missing_bucket_exits_1_naming_the_bucket()
     {
         var source = await _scope.CreateVolumeAsync("s3-nobucket");
