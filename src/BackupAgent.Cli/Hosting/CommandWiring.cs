@@ -11,6 +11,8 @@ internal sealed class CommandWiring(AgentConsole console, Arguments args) : IOpe
 {
     public IContainerEngine OpenEngine(ILogger log) => new CommandContext(console, log, args).OpenEngine();
 
+    public IContainerEngine OpenEngine(string endpoint, ILogger log) => new CommandContext(console, log, args).OpenEngine(endpoint);
+
     public ContainerStopper OpenStopper(IContainerEngine engine, ILogger log) => new CommandContext(console, log, args).OpenStopper(engine);
 
     public IBackupStore OpenStore(string dest, string what, ILogger log) => new CommandContext(console, log, args).OpenStoreAt(dest, what, forWriting: true);

@@ -67,6 +67,9 @@ public sealed class JobOptions
     /// <summary>kind: verify: also restore each archive into a scratch volume and compare every file (a restore drill).</summary>
     public bool Deep { get; set; }
 
+    /// <summary>kind: migrate. The engine that keeps a standing copy of the sources' volumes (unix:///PATH or tcp://HOST:PORT).</summary>
+    public string? TargetEngine { get; set; }
+
     /// <summary>Encrypts (backup) and decrypts (verify) archives with this passphrase; use passphrase_FILE for a secret file.</summary>
     public string? Passphrase { get; set; }
 

@@ -31,7 +31,7 @@ public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)
 
 public static class JobKinds
 {
-    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind(), new PruneJobKind(), new VerifyJobKind()];
+    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind(), new PruneJobKind(), new VerifyJobKind(), new MigrateJobKind()];
 
     public static IEnumerable<string> Names => All.Select(k => k.Name);
 }

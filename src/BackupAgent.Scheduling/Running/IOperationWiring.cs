@@ -13,6 +13,9 @@ public interface IOperationWiring
 {
     IContainerEngine OpenEngine(ILogger log);
 
+    /// <summary>An engine at another endpoint (a migration's target).</summary>
+    IContainerEngine OpenEngine(string endpoint, ILogger log);
+
     /// <summary>Stops and starts containers through the agent's journal, as the commands do.</summary>
     ContainerStopper OpenStopper(IContainerEngine engine, ILogger log);
 

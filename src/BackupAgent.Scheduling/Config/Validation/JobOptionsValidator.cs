@@ -32,7 +32,26 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
 
         ValidateCron(options.Cron, timeZone, $"{path}.cron", problems);
 
-        if (string.IsNullOrWhiteSpace(options.Destination))
+        var migrate = string.Equals(options.Kind, "migrate", StringComparison.OrdinalIgnoreCase);
+        if (migrate && string.IsNullOrWhiteSpace(options.TargetEngine))
+        {
+            problems.Add($"{path}.targetEngine", "is missing: a migrate job keeps a copy on this engine (unix:///PATH or tcp://HOST:PORT)");
+        }
+        else if (migrate && !Uri.TryCreate(options.TargetEngine, UriKind.Absolute, out _))
+        {
+            problems.Add($"{path}.targetEngine", $"'{options.TargetEngine}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
+        }
+
+        if (migrate && (options.Sources.Volumes.Count + options.Sources.Containers.Count == 0 || options.Sources.LabelSelector is { Length: > 0 }))
+        {
+            problems.Add($"{path}.sources", "a migrate job needs volumes or containers (a label selector is not supported for it)");
+        }
+
+        if (migrate && string.IsNullOrWhiteSpace(options.Destination))
+        {
+            // A migrate job streams engine to engine; a destination (via) is optional.
+        }
+        else if (string.IsNullOrWhiteSpace(options.Destination))
         {
             problems.Add($"{path}.destination", "is missing: give a name from destinations: or a path or URL");
         }

@@ -1,0 +1,60 @@
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Operations;
+using BackupAgent.Core.Sets;
+using BackupAgent.Scheduling.Config;
+
+namespace BackupAgent.Scheduling.Running;
+
+/// <summary>
+/// kind: migrate. A standing copy on a second host: every run copies the job's volumes (and each listed container's
+/// volumes) to <c>targetEngine</c>, replacing what the copy held, and compares every file. With a destination,
+/// the copy goes through a backup set there, which stays.
+/// </summary>
+public sealed class MigrateJobKind : IJobKind
+{
+    public string Name => "migrate";
+
+    public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        var results = await MigrateAsync(run, dryRun: false, cancellationToken);
+        var differing = results.SelectMany(r => r.Volumes).Where(v => !v.Verified).ToList();
+        return differing.Count > 0
+            ? throw new BackupAgentException($"the copy of {string.Join(", ", differing.Select(v => $"'{v.Source}'"))} on {run.Job.TargetEngine} differs from the source: {string.Join("; ", differing.SelectMany(v => v.Differences).Take(5))}")
+            : new JobResult(results.Select(r => r.BackupSetId).OfType<string>().ToList(), results.SelectMany(r => r.Volumes).Sum(v => v.ContentBytes));
+    }
+
+    public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken) =>
+        (await MigrateAsync(run, dryRun: true, cancellationToken))
+            .SelectMany(r => r.Volumes.Select(v => $"copy volume {v.Source} to {v.Target} on {run.Job.TargetEngine}{(v.Created ? " (created)" : " (replacing its contents)")}"))
+            .ToList();
+
+    private static async Task<List<MigrateResult>> MigrateAsync(JobRun run, bool dryRun, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
+        var via = job.Destination is { Length: > 0 } dest
+            ? run.Wiring.OpenStore(Destinations.Resolve(run.Agent, dest)!, $"the destination of job {job.Name}", run.Log)
+            : null;
+        await using var source = run.Wiring.OpenEngine(run.Log);
+        await using var target = run.Wiring.OpenEngine(job.TargetEngine!, run.Log);
+        var requests = job.Sources.Containers.Select(c => new MigrateRequest([], c)).ToList();
+        if (job.Sources.Volumes.Count > 0)
+        {
+            requests.Insert(0, new MigrateRequest(job.Sources.Volumes.Select(VolumeMapping.Parse).ToList(), null));
+        }
+
+        var results = new List<MigrateResult>();
+        foreach (var request in requests)
+        {
+            var volumes = request.Container is { } container
+                ? (await source.GetContainerAsync(container, cancellationToken)).Mounts.Select(m => m.Name)
+                : request.Volumes.Select(v => v.Source);
+            await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
+            {
+                var operation = new MigrateOperation(source, target, run.Wiring.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
+                results.Add(await operation.RunAsync(request with { Force = true, Stop = job.Stop, DryRun = dryRun }, cancellationToken));
+            }
+        }
+
+        return results;
+    }
+}
