@@ -22,7 +22,7 @@ public sealed partial class DockerEngine : IContainerEngine
     /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
     /// <paramref name="runDirectory"/> are BACKUP_AGENT_HELPER_OUTPUT and BACKUP_AGENT_RUN_DIR; see <see cref="HelperOutputChoice"/>.
     /// </summary>
-    public DockerEngine(string endpoint, string helperImage, ILogger log, string? outputSetting = null, string? runDirectory = null)
+    public DockerEngine(string endpoint, string helperImage, ILogger log, string? outputSetting = null, string? runDirectory = null, string? tlsCertPath = null)
     {
         Endpoint = endpoint;
         _helperImage = helperImage;
@@ -37,7 +37,9 @@ public sealed partial class DockerEngine : IContainerEngine
             throw new BadInputException($"--docker-host '{endpoint}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
         }
 
-        _client = new DockerClientConfiguration(uri).CreateClient();
+        _client = (tlsCertPath is null
+            ? new DockerClientConfiguration(uri)
+            : new DockerClientConfiguration(uri, EngineTls.Credentials(tlsCertPath))).CreateClient();
         _output = HelperOutputChoice.Choose(uri, outputSetting, File.Exists);
         _runRoot = HelperOutputChoice.RunRoot(runDirectory);
     }

@@ -20,6 +20,7 @@ public sealed class MigrateCommand : ICommand
         restored on the target. Afterwards every file on the target is compared with what was read.
         Everything is checked before anything is stopped: both engines, names, target volumes (a non-empty one
         is refused without --force), images and container names.
+          --to-engine-cert-path DIR  TLS for a tcp:// target: ca.pem, cert.pem, key.pem, as Docker clients take them
           --with-containers  also create the containers that use the volumes on the target (image, command,
                              environment, labels, mounts, ports, restart policy, networks), stopped
           --start            start them there
@@ -34,6 +35,7 @@ public sealed class MigrateCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("--to-engine"),
+        new("--to-engine-cert-path"),
         new("--volume", Repeatable: true),
         new("--container"),
         new("--via"),
@@ -61,7 +63,7 @@ public sealed class MigrateCommand : ICommand
         };
         var via = args.Value("--via") is null ? null : context.OpenStore("--via", forWriting: true);
         await using var source = context.OpenEngine();
-        await using var target = context.OpenEngine(args.Required("--to-engine"));
+        await using var target = context.OpenEngine(args.Required("--to-engine"), args.Value("--to-engine-cert-path"));
         var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via).RunAsync(request, cancellationToken);
 
         if (args.Flag("--json"))

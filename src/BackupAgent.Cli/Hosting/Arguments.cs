@@ -11,6 +11,7 @@ public sealed class Arguments
     public static readonly IReadOnlyList<OptionSpec> Global =
     [
         new("--docker-host"),
+        new("--docker-cert-path"),
         new("--helper-image"),
         new("--state-dir"),
         new("--verbose", IsFlag: true),

@@ -22,15 +22,22 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public IContainerEngine OpenEngine() => OpenEngine(args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost);
+    /// <summary>
+    /// The engine of --docker-host (else $DOCKER_HOST, else the local socket), with TLS from --docker-cert-path (else
+    /// $DOCKER_CERT_PATH when $DOCKER_TLS_VERIFY is set), as Docker clients take them.
+    /// </summary>
+    public IContainerEngine OpenEngine() => OpenEngine(
+        args.Value("--docker-host") ?? NonEmpty(console.Environment("DOCKER_HOST")) ?? DefaultDockerHost,
+        args.Value("--docker-cert-path") ?? (NonEmpty(console.Environment("DOCKER_TLS_VERIFY")) is null ? null : NonEmpty(console.Environment("DOCKER_CERT_PATH"))));
 
-    /// <summary>An engine at another endpoint (a migration's target), with the same helper image.</summary>
-    public IContainerEngine OpenEngine(string endpoint) => new DockerEngine(
+    /// <summary>An engine at another endpoint (a migration's target), with the same helper image; TLS files from <paramref name="tlsCertPath"/>.</summary>
+    public IContainerEngine OpenEngine(string endpoint, string? tlsCertPath = null) => new DockerEngine(
         endpoint,
         args.Value("--helper-image") ?? NonEmpty(console.Environment("BACKUP_AGENT_HELPER_IMAGE")) ?? DefaultHelperImage,
         log,
         NonEmpty(console.Environment(HelperOutputChoice.Setting)),
-        NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")));
+        NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")),
+        tlsCertPath);
 
     /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
     public string StateDirectory =>

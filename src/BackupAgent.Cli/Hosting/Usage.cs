@@ -32,6 +32,8 @@ public static class Usage
 
         Global options:
           --docker-host URI     the engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
+          --docker-cert-path DIR  TLS for a tcp:// engine: ca.pem, cert.pem, key.pem (default: $DOCKER_CERT_PATH when
+                                $DOCKER_TLS_VERIFY is set)
           --helper-image IMAGE  the helper image (default: $BACKUP_AGENT_HELPER_IMAGE, else backup-agent-helper:latest)
           --state-dir DIR       the agent's state: the journal of stopped containers (default: $BACKUP_AGENT_STATE_DIR,
                                 else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)

@@ -98,11 +98,15 @@ public sealed class MigrateTests : IAsyncLifetime
         await DockerCli.RunAsync("tag", DockerCli.HelperImage, image);
         _scope.TrackImage(image);
         _scope.TrackOn(_target, "image", image);
-        var volume = await _scope.CreateVolumeAsync("img");
+        var volume = await _scope.CreateVolumeAsync("img", "com.docker.compose.project=shop");
         var app = _scope.Name("img-app");
-        await DockerCli.RunAsync("create", "--name", app, "--label", $"{TestScope.TestLabel}={_scope.Id}", "-v", $"{volume}:/d", image, "sleep", "1000");
+        var network = _scope.Name("net");
+        await DockerCli.RunAsync("network", "create", "--label", $"{TestScope.TestLabel}={_scope.Id}", network);
+        await DockerCli.RunAsync("create", "--name", app, "--label", $"{TestScope.TestLabel}={_scope.Id}", "-v", $"{volume}:/d",
+            "--network", network, "-p", "127.0.0.1:18080:80", image, "sleep", "1000");
         _scope.TrackOn(_target, "container", app);
         _scope.TrackOn(_target, "volume", volume);
+        _scope.TrackOn(_target, "network", network);
 
         var refused = await Agent.RunAsync("migrate", "--to-engine", _target, "--volume", volume, "--with-containers", "--state-dir", Path.Combine(_scope.Directory, "state"));
         Assert.Equal(1, refused.ExitCode);
@@ -113,7 +117,11 @@ public sealed class MigrateTests : IAsyncLifetime
         await Agent.SucceedAsync("migrate", "--to-engine", _target, "--volume", volume, "--with-containers", "--copy-images", "--start", "--state-dir", Path.Combine(_scope.Directory, "state"));
         Assert.Equal(image, await Inspect(_target, app, "{{.Config.Image}}"));
         Assert.Equal("running", await Inspect(_target, app, "{{.State.Status}}"));
+        Assert.Equal("127.0.0.1:18080", await Inspect(_target, app, "{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{.HostIp}}:{{.HostPort}}{{end}}{{end}}"));
+        Assert.Contains(network, await Inspect(_target, app, "{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}"));
+        Assert.Equal("shop", (await DockerCli.RunOnAsync(_target, "volume", "inspect", "-f", "{{index .Labels \"com.docker.compose.project\"}}", volume)).Trim());
         await DockerCli.RunAsync("rm", "-f", app);
+        await DockerCli.RunAsync("network", "rm", network);
     }
 
     private static async Task<string> Inspect(string? host, string container, string format) =>

@@ -7,19 +7,28 @@ public sealed class AgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Task<string> _stderr;
+    private readonly Task<string> _stdout;
 
     private AgentProcess(Process process)
     {
         _process = process;
         _stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
+        _stdout = process.StandardOutput.ReadToEndAsync();
     }
 
     public int Pid => _process.Id;
 
-    public static AgentProcess Start(params string[] args)
+    public static AgentProcess Start(params string[] args) => StartIn([], args);
+
+    /// <summary>Starts the agent under a wrapper command (e.g. nsenter into another network namespace).</summary>
+    public static AgentProcess StartIn(string[] wrapper, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in wrapper.Skip(1).Append(wrapper.Length > 0 ? "dotnet" : null).OfType<string>())
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"));
         foreach (var arg in args)
         {
@@ -35,6 +44,12 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         await _process.WaitForExitAsync();
         return (_process.ExitCode, await _stderr);
+    }
+
+    public async Task<string> StdoutAsync()
+    {
+        await _process.WaitForExitAsync();
+        return await _stdout;
     }
 
     public async ValueTask DisposeAsync()

@@ -129,11 +129,17 @@ public sealed class TestScope : IAsyncDisposable
             await IgnoreAsync("image", "rm", "-f", image);
         }
 
-        foreach (var (host, kind, name) in _remote.OrderBy(r => r.Kind == "volume"))
+        foreach (var (host, kind, name) in _remote.OrderBy(r => r.Kind is "volume" or "network"))
         {
             try
             {
-                await DockerCli.RunOnAsync(host, kind == "volume" ? ["volume", "rm", "-f", name] : kind == "image" ? ["image", "rm", "-f", name] : ["rm", "-f", "-v", name]);
+                await DockerCli.RunOnAsync(host, kind switch
+                {
+                    "volume" => ["volume", "rm", "-f", name],
+                    "image" => ["image", "rm", "-f", name],
+                    "network" => ["network", "rm", name],
+                    _ => ["rm", "-f", "-v", name],
+                });
             }
             catch (InvalidOperationException)
             {
