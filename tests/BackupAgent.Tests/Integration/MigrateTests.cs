@@ -78,6 +78,28 @@ public sealed class MigrateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dry_run_changes_nothing_and_a_cut_over_leaves_the_source_container_stopped()
+    {
+        var volume = await _scope.CreateVolumeAsync("cutover");
+        _scope.TrackOn(_target, "volume", volume);
+        await TestScope.ShellInVolumeAsync(volume, "echo live > /d/f");
+        var app = await _scope.RunContainerAsync("cutover-app", ["-v", $"{volume}:/d"], "sleep 1000");
+        var state = Path.Combine(_scope.Directory, "state");
+
+        var dry = await Agent.SucceedAsync("migrate", "--to-engine", _target, "--volume", volume, "--stop", "--leave-stopped", "--dry-run", "--state-dir", state);
+        Assert.Contains($"volume {volume} -> {volume} (created)", dry.Stdout);
+        Assert.Equal("", (await DockerCli.RunOnAsync(_target, "volume", "ls", "-q", "--filter", $"name=^{volume}$")).Trim());
+        Assert.True(await TestScope.IsRunningAsync(app));
+
+        var cut = await Agent.SucceedAsync("migrate", "--to-engine", _target, "--volume", volume, "--stop", "--leave-stopped", "--json", "--state-dir", state);
+        Assert.Equal(app, JsonDocument.Parse(cut.Stdout).RootElement.GetProperty("leftStopped")[0].GetString());
+        Assert.False(await TestScope.IsRunningAsync(app));
+        Assert.Contains("nothing to recover", (await Agent.SucceedAsync("recover", "--state-dir", state)).Stdout);
+        Assert.False(await TestScope.IsRunningAsync(app));
+        Assert.Equal("live", (await DockerCli.RunOnAsync(_target, "run", "--rm", "--log-driver", "none", "-v", $"{volume}:/d", DockerCli.HelperImage, "cat", "/d/f")).Trim());
+    }
+
+    [Fact]
     public async Task An_unreachable_target_fails_before_anything_on_the_source_is_stopped()
     {
         var volume = await _scope.CreateVolumeAsync("unreach");
