@@ -129,6 +129,8 @@ public sealed class MigrateTests : IAsyncLifetime
         _scope.TrackOn(_target, "container", app);
         _scope.TrackOn(_target, "volume", volume);
         _scope.TrackOn(_target, "network", network);
+        _scope.TrackOn(null, "container", app);
+        _scope.TrackOn(null, "network", network);
 
         var refused = await Agent.RunAsync("migrate", "--to-engine", _target, "--volume", volume, "--with-containers", "--state-dir", Path.Combine(_scope.Directory, "state"));
         Assert.Equal(1, refused.ExitCode);
@@ -142,8 +144,6 @@ public sealed class MigrateTests : IAsyncLifetime
         Assert.Equal("127.0.0.1:18080", await Inspect(_target, app, "{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{.HostIp}}:{{.HostPort}}{{end}}{{end}}"));
         Assert.Contains(network, await Inspect(_target, app, "{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}"));
         Assert.Equal("shop", (await DockerCli.RunOnAsync(_target, "volume", "inspect", "-f", "{{index .Labels \"com.docker.compose.project\"}}", volume)).Trim());
-        await DockerCli.RunAsync("rm", "-f", app);
-        await DockerCli.RunAsync("network", "rm", network);
     }
 
     private static async Task<string> Inspect(string? host, string container, string format) =>

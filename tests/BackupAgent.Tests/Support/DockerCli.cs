@@ -20,7 +20,7 @@ public static class DockerCli
     public static async Task<string> RunAsync(params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesAsync(null, args));
 
     /// <summary>Runs docker against another engine.</summary>
-    public static async Task<string> RunOnAsync(string host, params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesOnAsync(host, null, args));
+    public static async Task<string> RunOnAsync(string? host, params string[] args) => System.Text.Encoding.UTF8.GetString(await RunBytesOnAsync(host, null, args));
 
     public static Task<byte[]> RunBytesAsync(byte[]? stdin, params string[] args) => RunBytesOnAsync(null, stdin, args);
 

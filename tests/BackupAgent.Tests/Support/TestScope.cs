@@ -12,7 +12,7 @@ public sealed class TestScope : IAsyncDisposable
     private readonly List<string> _containers = [];
     private readonly List<string> _volumes = [];
     private readonly List<string> _images = [];
-    private readonly List<(string Host, string Kind, string Name)> _remote = [];
+    private readonly List<(string? Host, string Kind, string Name)> _remote = [];
 
     private TestScope()
     {
@@ -92,8 +92,8 @@ public sealed class TestScope : IAsyncDisposable
 
     public void TrackImage(string image) => _images.Add(image);
 
-    /// <summary>Registers a container or volume on another engine (a migration's target) for removal.</summary>
-    public void TrackOn(string host, string kind, string name) => _remote.Add((host, kind, name));
+    /// <summary>Registers a container, volume, network or image on an engine (null: the default one) for removal.</summary>
+    public void TrackOn(string? host, string kind, string name) => _remote.Add((host, kind, name));
 
     /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
     public static Task<string> ShellAsync(string[] mountArgs, string script) =>
