@@ -114,21 +114,6 @@ public sealed class TestScope : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var container in Enumerable.Reverse(_containers))
-        {
-            await IgnoreAsync("rm", "-f", "-v", container);
-        }
-
-        foreach (var volume in _volumes)
-        {
-            await IgnoreAsync("volume", "rm", "-f", volume);
-        }
-
-        foreach (var image in _images)
-        {
-            await IgnoreAsync("image", "rm", "-f", image);
-        }
-
         foreach (var (host, kind, name) in _remote.OrderBy(r => r.Kind is "volume" or "network"))
         {
             try
@@ -146,12 +131,45 @@ public sealed class TestScope : IAsyncDisposable
             }
         }
 
+        foreach (var container in Enumerable.Reverse(_containers))
+        {
+            await IgnoreAsync("rm", "-f", "-v", container);
+        }
+
+        foreach (var volume in _volumes)
+        {
+            // A helper of this test's agent may still be on its way out (a run that was stopped): remove it first.
+            foreach (var helper in (await TryAsync("ps", "-aq", "--filter", $"volume={volume}", "--filter", "label=backup-agent.helper")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                await IgnoreAsync("rm", "-f", helper);
+            }
+
+            await IgnoreAsync("volume", "rm", "-f", volume);
+        }
+
+        foreach (var image in _images)
+        {
+            await IgnoreAsync("image", "rm", "-f", image);
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {
+        }
+    }
+
+    private static async Task<string> TryAsync(params string[] args)
+    {
+        try
+        {
+            return await DockerCli.RunAsync(args);
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
         }
     }
 
