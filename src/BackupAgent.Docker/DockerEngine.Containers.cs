@@ -92,10 +92,12 @@ public sealed partial class DockerEngine
 
     public Task CreateContainerAsync(ContainerDefinition d, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
+        var existing = d.Networks.Any(n => !BuiltInNetworks.Contains(n))
+            ? (await _client.Networks.ListNetworksAsync(new NetworksListParameters(), ct)).Select(n => n.Name).ToHashSet()
+            : [];
         foreach (var network in d.Networks.Where(n => !BuiltInNetworks.Contains(n)))
         {
-            var existing = await _client.Networks.ListNetworksAsync(new NetworksListParameters(), ct);
-            if (existing.All(n => n.Name != network))
+            if (!existing.Contains(network))
             {
                 _log.Information("Creating network {Network} on {Endpoint}", network, Endpoint);
                 await _client.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = network }, ct);

@@ -74,9 +74,7 @@ public sealed class PruneCommand : ICommand
         var verb = dryRun ? "would delete" : "deleted";
         foreach (var verdict in result.Sets)
         {
-            context.Console.Out.WriteLine(verdict.Keep
-                ? $"keep    {verdict.Set.Id}  ({string.Join(", ", verdict.Reasons)})"
-                : $"{(dryRun ? "delete" : "deleted"),-7} {verdict.Set.Id}");
+            context.Console.Out.WriteLine(verdict.Describe(dryRun ? "delete" : "deleted"));
         }
 
         foreach (var orphan in result.Orphans)

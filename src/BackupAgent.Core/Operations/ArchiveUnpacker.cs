@@ -10,15 +10,19 @@ namespace BackupAgent.Core.Operations;
 /// <summary>Streams a stored archive (decrypted, decompressed) into a helper that unpacks it into a target and syncs.</summary>
 public static class ArchiveUnpacker
 {
-    public static async Task UnpackAsync(
-        IContainerEngine engine, IBackupStore store, BackupSet set, ArchiveInfo archive, string target, bool clearFirst, ArchiveKey? key, CancellationToken cancellationToken)
-    {
-        var spec = new HelperSpec($"restore of {archive.Volume} into {target}", HelperCommands.ExtractArchive(clearFirst))
+    /// <summary>A helper that unpacks the tar on its stdin into <paramref name="target"/> (a volume or host path) and syncs.</summary>
+    public static HelperSpec ExtractSpec(string purpose, string target, bool clearFirst) =>
+        new(purpose, HelperCommands.ExtractArchive(clearFirst))
         {
             Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
             OpenStdin = true,
             Writes = true,
         };
+
+    public static async Task UnpackAsync(
+        IContainerEngine engine, IBackupStore store, BackupSet set, ArchiveInfo archive, string target, bool clearFirst, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        var spec = ExtractSpec($"restore of {archive.Volume} into {target}", target, clearFirst);
         await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
         await using var hashed = new HashingStream(raw);
         await using var plain = ArchiveStreams.OpenPlaintext(hashed, archive, key);

@@ -212,7 +212,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             await CreateTargetAsync(step, state, cancellationToken);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
             await using var reader = await source.StartHelperAsync(step.Source.Helper, cancellationToken);
-            await using var writer = await target.StartHelperAsync(ExtractSpec(step, state), cancellationToken);
+            await using var writer = await target.StartHelperAsync(ArchiveUnpacker.ExtractSpec($"migration of {step.Source.Volume} into {step.Target}", step.Target, state.NonEmpty), cancellationToken);
             var expected = new List<TarIndexEntry>();
             await using var indexer = new IndexingTee((entry, _) =>
             {
@@ -292,12 +292,4 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
                 cancellationToken);
         }
     }
-
-    private static HelperSpec ExtractSpec(MigrateStep step, TargetCheck.State state) =>
-        new($"migration of {step.Source.Volume} into {step.Target}", HelperCommands.ExtractArchive(state.NonEmpty))
-        {
-            Mounts = [new HelperMount(step.Target, HelperCommands.TargetPath, ReadOnly: false)],
-            OpenStdin = true,
-            Writes = true,
-        };
 }

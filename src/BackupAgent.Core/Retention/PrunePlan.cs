@@ -4,7 +4,11 @@ using BackupAgent.Core.Sets;
 namespace BackupAgent.Core.Retention;
 
 /// <summary>A set's fate in a prune, and why.</summary>
-public sealed record SetVerdict(BackupSet Set, bool Keep, IReadOnlyList<string> Reasons);
+public sealed record SetVerdict(BackupSet Set, bool Keep, IReadOnlyList<string> Reasons)
+{
+    /// <summary>"keep    ID  (rules)" or "delete  ID" (<paramref name="deleted"/> names what happened to a set that goes).</summary>
+    public string Describe(string deleted = "delete") => Keep ? $"keep    {Set.Id}  ({string.Join(", ", Reasons)})" : $"{deleted,-7} {Set.Id}";
+}
 
 /// <summary>
 /// Applies a retention policy to the sets of a store, per source volume: a set is kept when the policy keeps it

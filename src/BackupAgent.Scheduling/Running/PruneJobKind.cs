@@ -23,7 +23,7 @@ public sealed class PruneJobKind : IJobKind
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var result = await PruneAsync(run, dryRun: true, cancellationToken);
-        return result.Sets.Select(v => v.Keep ? $"keep    {v.Set.Id}  ({string.Join(", ", v.Reasons)})" : $"delete  {v.Set.Id}")
+        return result.Sets.Select(v => v.Describe())
             .Concat(result.Orphans.Select(o => $"delete orphan {o}"))
             .ToList();
     }
