@@ -48,6 +48,9 @@ public sealed partial class DockerEngine : IContainerEngine
 
     public string HelperImage => _helperImage;
 
+    /// <summary>How long a helper may run before it is killed and its operation fails; null: no limit.</summary>
+    public TimeSpan? HelperTimeout { get; init; }
+
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
         await CallAsync(async ct =>
@@ -210,7 +213,7 @@ public sealed partial class DockerEngine : IContainerEngine
         var fifo = _output == HelperOutput.Fifo && !spec.OpenStdin ? HelperFifo.Create(_runRoot) : null;
         try
         {
-            return await DockerHelper.StartAsync(_client, _helperImage, spec, fifo, _log, ct);
+            return await DockerHelper.StartAsync(_client, _helperImage, spec, fifo, HelperTimeout, _log, ct);
         }
         catch when (fifo is not null)
         {

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -30,17 +31,27 @@ internal sealed class DockerHelper : IHelper
     private readonly Task<long> _exit;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly HelperFifo? _fifo;
+    private readonly string _purpose;
+    private readonly TimeSpan? _timeout;
     private Task? _drain;
     private bool _outputEnded;
+    private volatile bool _timedOut;
 
-    private DockerHelper(DockerClient client, string id, MultiplexedStream stream, HelperFifo? fifo, ILogger log)
+    private DockerHelper(DockerClient client, string id, MultiplexedStream stream, HelperFifo? fifo, HelperSpec spec, TimeSpan? timeout, ILogger log)
     {
         _client = client;
         _id = id;
         _stream = stream;
         _fifo = fifo;
+        _purpose = spec.Purpose;
+        _timeout = timeout;
         _log = log;
         _exit = WaitForExitAsync(_lifetime.Token);
+        if (timeout is { } limit)
+        {
+            _ = KillAfterAsync(limit);
+        }
+
         if (fifo is null)
         {
             StandardOutput = new StdoutStream(this);
@@ -56,8 +67,12 @@ internal sealed class DockerHelper : IHelper
 
     public Stream StandardOutput { get; }
 
-    /// <summary>Creates, attaches and starts a helper; with <paramref name="fifo"/>, its stdout goes through that FIFO.</summary>
-    public static async Task<DockerHelper> StartAsync(DockerClient client, string image, HelperSpec spec, HelperFifo? fifo, ILogger log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates, attaches and starts a helper; with <paramref name="fifo"/>, its stdout goes through that FIFO. A helper
+    /// still running after <paramref name="timeout"/> is killed, and <see cref="WaitAsync"/> says so.
+    /// </summary>
+    public static async Task<DockerHelper> StartAsync(
+        DockerClient client, string image, HelperSpec spec, HelperFifo? fifo, TimeSpan? timeout, ILogger log, CancellationToken cancellationToken)
     {
         var binds = spec.Mounts.Where(m => m.IsHostPath).Select(m => $"{m.Source}:{m.Target}:{(m.ReadOnly ? "ro" : "rw")}").ToList();
         if (fifo is not null)
@@ -106,7 +121,7 @@ internal sealed class DockerHelper : IHelper
             await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
             log.Debug("Started helper {Container} for {Purpose}; its output comes through {OutputPath}",
                 created.ID[..12], spec.Purpose, fifo is null ? "the attach stream" : "a FIFO");
-            return new DockerHelper(client, created.ID, stream, fifo, log);
+            return new DockerHelper(client, created.ID, stream, fifo, spec, timeout, log);
         }
         catch
         {
@@ -162,6 +177,11 @@ internal sealed class DockerHelper : IHelper
         }
 
         var code = await _exit.WaitAsync(cancellationToken);
+        if (_timedOut)
+        {
+            throw new HelperTimedOutException(_purpose, _timeout!.Value);
+        }
+
         try
         {
             await EnsureDraining().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
@@ -200,6 +220,34 @@ internal sealed class DockerHelper : IHelper
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             log.Warning("Could not remove helper container {Container}: {Error}; the next run removes it", id[..12], e.Message);
+        }
+    }
+
+    /// <summary>Kills the helper when it is still running after <paramref name="limit"/>; its output then ends.</summary>
+    private async Task KillAfterAsync(TimeSpan limit)
+    {
+        try
+        {
+            await _exit.WaitAsync(limit, _lifetime.Token);
+            return;
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (Exception)
+        {
+            return; // Disposed, or the wait failed: WaitAsync reports that.
+        }
+
+        _timedOut = true;
+        _log.Warning("Helper {Container} for {Purpose} ran longer than {Timeout}; killing it", _id[..12], _purpose, limit);
+        try
+        {
+            await _client.Containers.KillContainerAsync(_id, new ContainerKillParameters(), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Warning("Could not kill helper {Container}: {Error}", _id[..12], e.Message);
         }
     }
 

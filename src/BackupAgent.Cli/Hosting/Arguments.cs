@@ -13,6 +13,7 @@ public sealed class Arguments
         new("--docker-host"),
         new("--docker-cert-path"),
         new("--helper-image"),
+        new("--helper-timeout"),
         new("--state-dir"),
         new("--verbose", IsFlag: true),
     ];

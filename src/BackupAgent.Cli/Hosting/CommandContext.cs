@@ -16,6 +16,9 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
     public const string DefaultDockerHost = "unix:///var/run/docker.sock";
     public const string DefaultHelperImage = "backup-agent-helper:latest";
 
+    /// <summary>A helper running a day is stuck, not slow: 2 TB at 25 MB/s.</summary>
+    public const int DefaultHelperTimeoutSeconds = 86_400;
+
     public AgentConsole Console => console;
 
     public ILogger Log => log;
@@ -37,7 +40,29 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         log,
         NonEmpty(console.Environment(HelperOutputChoice.Setting)),
         NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")),
-        tlsCertPath);
+        tlsCertPath)
+    {
+        HelperTimeout = HelperTimeout,
+    };
+
+    /// <summary>--helper-timeout SECONDS, else $BACKUP_AGENT_HELPER_TIMEOUT, else a day; 0 means no limit.</summary>
+    public TimeSpan? HelperTimeout
+    {
+        get
+        {
+            var (value, name) = args.Value("--helper-timeout") is { } option
+                ? (option, "--helper-timeout")
+                : (NonEmpty(console.Environment("BACKUP_AGENT_HELPER_TIMEOUT")), "BACKUP_AGENT_HELPER_TIMEOUT");
+            if (value is null)
+            {
+                return TimeSpan.FromSeconds(DefaultHelperTimeoutSeconds);
+            }
+
+            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                ? seconds == 0 ? null : TimeSpan.FromSeconds(seconds)
+                : throw new Core.Errors.BadInputException($"{name} '{value}' is not a whole number of seconds (0: no limit)");
+        }
+    }
 
     /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
     public string StateDirectory =>

@@ -35,6 +35,8 @@ public static class Usage
           --docker-cert-path DIR  TLS for a tcp:// engine: ca.pem, cert.pem, key.pem (default: $DOCKER_CERT_PATH when
                                 $DOCKER_TLS_VERIFY is set)
           --helper-image IMAGE  the helper image (default: $BACKUP_AGENT_HELPER_IMAGE, else backup-agent-helper:latest)
+          --helper-timeout S    kill a helper container that runs longer, failing its job (default:
+                                $BACKUP_AGENT_HELPER_TIMEOUT, else 86400, a day; 0: no limit)
           --state-dir DIR       the agent's state: the journal of stopped containers (default: $BACKUP_AGENT_STATE_DIR,
                                 else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
