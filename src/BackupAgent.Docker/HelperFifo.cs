@@ -16,7 +16,14 @@ internal sealed class HelperFifo : IAsyncDisposable
     public const string ContainerPath = ContainerDirectory + "/stdout";
 
     private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const uint PrivateFifo = 0x180; // 0600
+    /// <summary>
+    /// 0602: the agent reads; the helper, root in its container but without DAC_OVERRIDE, writes through the "other"
+    /// bit when the agent is not root. Nobody else reaches it: the directory is 0700.
+    /// </summary>
+    private const uint HelperWritableFifo = 0x182;
+
+    /// <summary>The wrapper's exit code when it cannot open the FIFO (the command never ran).</summary>
+    public const int CannotOpen = 126;
 
     private readonly string _path;
     private Task<FileStream>? _open;
@@ -37,10 +44,12 @@ internal sealed class HelperFifo : IAsyncDisposable
         {
             Directory.CreateDirectory(runRoot, PrivateDirectory);
             Directory.CreateDirectory(fifo.HostDirectory, PrivateDirectory);
-            if (MakeFifo(fifo._path, PrivateFifo) != 0)
+            if (MakeFifo(fifo._path, HelperWritableFifo) != 0)
             {
                 throw new IOException($"mkfifo failed with errno {Marshal.GetLastPInvokeError()}");
             }
+
+            File.SetUnixFileMode(fifo._path, (UnixFileMode)HelperWritableFifo); // mkfifo's mode is masked by the umask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,9 +60,12 @@ internal sealed class HelperFifo : IAsyncDisposable
         return fifo;
     }
 
-    /// <summary>Wraps a helper command so that its stdout goes into the FIFO; its exit code and stderr are unchanged.</summary>
+    /// <summary>
+    /// Wraps a helper command so that its stdout goes into the FIFO; its exit code and stderr are unchanged, and a FIFO
+    /// it cannot open gives <see cref="CannotOpen"/> (the shell's own message is on stderr).
+    /// </summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command) =>
-        ["sh", "-c", "exec \"$@\" >\"$0\"", ContainerPath, .. command];
+        ["sh", "-c", $"{{ exec \"$@\"; }} >\"$0\" || exit {CannotOpen}", ContainerPath, .. command];
 
     /// <summary>Starts opening the read end in the background (an open of a FIFO waits for its writer).</summary>
     public Stream OpenReader()

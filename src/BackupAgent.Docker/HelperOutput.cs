@@ -28,9 +28,18 @@ public static class HelperOutputChoice
             _ => HelperOutput.AttachStream,
         };
 
-    /// <summary>Where FIFOs are made: BACKUP_AGENT_RUN_DIR, else /run/backup-agent for root, else a directory under /tmp.</summary>
-    public static string RunRoot(string? setting) =>
-        setting is { Length: > 0 } dir ? dir
-        : Environment.UserName == "root" ? "/run/backup-agent"
-        : Path.Combine(Path.GetTempPath(), $"backup-agent-run-{Environment.UserName}");
+    /// <summary>
+    /// Where FIFOs are made: BACKUP_AGENT_RUN_DIR, else /run/backup-agent for root, else a directory under /tmp named
+    /// by the user ID (a user need not have a name).
+    /// </summary>
+    public static string RunRoot(string? setting)
+    {
+        var uid = GetEffectiveUserId();
+        return setting is { Length: > 0 } dir ? dir
+            : uid == 0 ? "/run/backup-agent"
+            : Path.Combine(Path.GetTempPath(), $"backup-agent-run-{uid}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
 }

@@ -21,7 +21,11 @@ public sealed class AgentProcess : IAsyncDisposable
     public static AgentProcess Start(params string[] args) => StartIn([], args);
 
     /// <summary>Starts the agent under a wrapper command (e.g. nsenter into another network namespace).</summary>
-    public static AgentProcess StartIn(string[] wrapper, params string[] args)
+    public static AgentProcess StartIn(string[] wrapper, params string[] args) =>
+        StartFrom(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"), wrapper, args);
+
+    /// <summary>Starts the agent at <paramref name="dll"/> (e.g. a copy another user can read) under a wrapper command.</summary>
+    public static AgentProcess StartFrom(string dll, string[] wrapper, params string[] args)
     {
         var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in wrapper.Skip(1).Append(wrapper.Length > 0 ? "dotnet" : null).OfType<string>())
@@ -29,7 +33,7 @@ public sealed class AgentProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"));
+        start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

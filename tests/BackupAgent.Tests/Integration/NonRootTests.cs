@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using BackupAgent.Tests.Support;
+
+namespace BackupAgent.Tests.Integration;
+
+/// <summary>
+/// The agent needs no root: a user (with no name, even) that can reach the Docker socket backs up, verifies and
+/// restores, including the local engine's FIFO fast path, whose helper is root without DAC_OVERRIDE.
+/// </summary>
+public sealed class NonRootTests : IAsyncLifetime
+{
+    private const int Uid = 4242;
+
+    private TestScope _scope = null!;
+
+    public async Task InitializeAsync() => _scope = await TestScope.CreateAsync();
+
+    public async Task DisposeAsync() => await _scope.DisposeAsync();
+
+    [Fact]
+    public async Task A_user_in_the_socket_group_backs_up_with_a_stop_verifies_deeply_and_restores_every_owner_and_mode()
+    {
+        var volume = await _scope.CreateVolumeAsync("nonroot");
+        await TestScope.ShellInVolumeAsync(volume,
+            "echo secret > /d/private; chown 1000:1000 /d/private; chmod 600 /d/private; mkdir -m 700 /d/closed; echo x > /d/closed/f; chown -R 33:33 /d/closed");
+        var writer = await _scope.RunContainerAsync("nonroot-writer", ["-v", $"{volume}:/data"], "while true; do sleep 1; done");
+        var home = Directory.CreateDirectory(Path.Combine(_scope.Directory, "home")).FullName;
+        var agent = CopyAgentFor(home);
+        var backups = Path.Combine(home, "backups");
+
+        var backup = await RunAsync(agent, home, "backup", "--to", backups, "--volume", volume, "--stop");
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Assert.True(await TestScope.IsRunningAsync(writer));
+        var set = Directory.GetDirectories(backups).Single();
+        Assert.All(Directory.EnumerateFiles(set), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+        Assert.Equal(Uid.ToString(), (await Shell("stat", "-c", "%u", Path.Combine(set, "manifest.json"))).Trim());
+
+        var verify = await RunAsync(agent, home, "verify", "--from", backups, "--deep");
+        Assert.True(verify.ExitCode == 0, verify.Stderr);
+        var target = _scope.Track(_scope.Name("nonroot-restored"));
+        var restore = await RunAsync(agent, home, "restore", "--from", backups, "--volume", $"{volume}={target}");
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(volume), await VolumeSnapshot.TakeAsync(target));
+    }
+
+    /// <summary>A copy of the agent that the user can read (the checkout may sit under a private home).</summary>
+    private string CopyAgentFor(string home)
+    {
+        var bin = Path.Combine(_scope.Directory, "agent");
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(bin, Path.GetRelativePath(AppContext.BaseDirectory, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        File.SetUnixFileMode(_scope.Directory, (UnixFileMode)0x1ed); // 0755
+        Chown(home);
+        return Path.Combine(bin, "backup-agent.dll");
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunAsync(string agent, string home, params string[] args)
+    {
+        var socketGroup = (await Shell("stat", "-c", "%g", "/var/run/docker.sock")).Trim();
+        string[] asUser = ["setpriv", "--reuid", $"{Uid}", "--regid", $"{Uid}", "--groups", socketGroup, "--inh-caps=-all", "--", "env", $"HOME={home}"];
+        await using var process = AgentProcess.StartFrom(agent, asUser, args);
+        var result = await process.WaitAsync();
+        Secrets.AssertNotIn(result.Stderr, "the agent's stderr");
+        return result;
+    }
+
+    private static void Chown(string path) => Shell("chown", "-R", $"{Uid}:{Uid}", path).GetAwaiter().GetResult();
+
+    private static async Task<string> Shell(string command, params string[] args)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+}
