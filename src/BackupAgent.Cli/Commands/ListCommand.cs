@@ -25,19 +25,26 @@ public sealed class ListCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var store = context.OpenStore("--from", forWriting: false);
-        var sets = await new BackupCatalog(store).ListAsync(args.Value("--volume"), cancellationToken);
+        var (sets, unreadable) = await new BackupCatalog(store).ScanAsync(args.Value("--volume"), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(sets);
-            return ExitCodes.Success;
         }
-
-        foreach (var set in sets)
+        else
         {
-            var volumes = string.Join(", ", set.Archives.Select(a => a.Volume));
-            context.Console.Out.WriteLine($"{set.Id}  {set.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {set.Archives.Sum(a => a.Bytes),14} bytes  {volumes}");
+            foreach (var set in sets)
+            {
+                var volumes = string.Join(", ", set.Archives.Select(a => a.Volume));
+                context.Console.Out.WriteLine($"{set.Id}  {set.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {set.Archives.Sum(a => a.Bytes),14} bytes  {volumes}");
+            }
         }
 
-        return ExitCodes.Success;
+        // The readable sets are listed all the same; the unreadable ones make the listing fail, naming each.
+        foreach (var set in unreadable)
+        {
+            context.Console.Error.WriteLine($"backup-agent: list: {set.Reason}");
+        }
+
+        return unreadable.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
     }
 }

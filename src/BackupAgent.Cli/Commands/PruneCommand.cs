@@ -67,6 +67,7 @@ public sealed class PruneCommand : ICommand
                 dryRun,
                 sets = result.Sets.Select(v => new { id = v.Set.Id, createdAt = v.Set.CreatedAt, keep = v.Keep, reasons = v.Reasons }),
                 orphans = result.Orphans,
+                unreadable = result.Unreadable.Select(u => new { id = u.Id, reason = u.Reason }),
             });
             return ExitCodes.Success;
         }
@@ -80,6 +81,11 @@ public sealed class PruneCommand : ICommand
         foreach (var orphan in result.Orphans)
         {
             context.Console.Out.WriteLine($"{verb} orphan {orphan}");
+        }
+
+        foreach (var set in result.Unreadable)
+        {
+            context.Console.Out.WriteLine($"keep {set.Id}: its manifest cannot be read, so it is never pruned");
         }
 
         context.Console.Out.WriteLine($"{result.Sets.Count(v => v.Keep)} kept, {result.Sets.Count(v => !v.Keep)} {verb}");

@@ -39,6 +39,7 @@ public sealed class VerifyCommand : ICommand
                 id = result.Set.Id,
                 ok = result.Ok,
                 archives = result.Archives.Select(a => new { volume = a.Archive.Volume, file = a.Archive.File, ok = a.Problems.Count == 0, problems = a.Problems }),
+                unreadable = result.Unreadable.Select(u => new { id = u.Id, reason = u.Reason }),
             });
         }
         else
@@ -48,11 +49,21 @@ public sealed class VerifyCommand : ICommand
                 var state = verdict.Problems.Count == 0 ? "ok" : "FAILED: " + string.Join("; ", verdict.Problems);
                 context.Console.Out.WriteLine($"{result.Set.Id}  {verdict.Archive.Volume}: {state}");
             }
+
+            foreach (var set in result.Unreadable)
+            {
+                context.Console.Out.WriteLine($"{set.Id}  manifest: FAILED: {set.Reason}");
+            }
         }
 
-        if (!result.Ok)
+        if (result.Archives.Any(a => a.Problems.Count > 0))
         {
             context.Console.Error.WriteLine($"backup-agent: verify failed: backup set {result.Set.Id} has damaged archives");
+        }
+
+        if (result.Unreadable.Count > 0)
+        {
+            context.Console.Error.WriteLine($"backup-agent: verify failed: the manifests of {result.Unreadable.Count} backup set(s) cannot be read");
         }
 
         return result.Ok ? ExitCodes.Success : ExitCodes.Failed;

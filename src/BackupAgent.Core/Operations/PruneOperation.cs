@@ -7,13 +7,15 @@ namespace BackupAgent.Core.Operations;
 
 public sealed record PruneRequest(RetentionPolicy Policy, string? Volume, TimeZoneInfo Zone, bool DryRun);
 
-public sealed record PruneResult(IReadOnlyList<SetVerdict> Sets, IReadOnlyList<string> Orphans);
+/// <summary>The verdicts on the readable sets, the leftovers swept, and the sets kept because their manifests cannot be read.</summary>
+public sealed record PruneResult(IReadOnlyList<SetVerdict> Sets, IReadOnlyList<string> Orphans, IReadOnlyList<UnreadableSet> Unreadable);
 
 /// <summary>
 /// Deletes the sets a retention policy does not keep. Order: a set's manifest first (from then on it is no longer
 /// listed, so an interrupted prune never leaves a listed set with missing archives), then its archives. Items of
 /// sets that have no manifest and are older than <see cref="OrphanAge"/> (by their set ID's time) are leftovers of
-/// interrupted prunes or backups and are swept; younger ones may belong to a backup still running.
+/// interrupted prunes or backups and are swept; younger ones may belong to a backup still running. A set whose
+/// manifest cannot be read (corrupt, or written by a newer agent) is never deleted, nor are its archives swept.
 /// </summary>
 public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider clock)
 {
@@ -22,12 +24,17 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
     public async Task<PruneResult> RunAsync(PruneRequest request, CancellationToken cancellationToken)
     {
         var catalog = new BackupCatalog(store);
-        var sets = await catalog.ListAsync(null, cancellationToken);
+        var (sets, unreadable) = await catalog.ScanAsync(null, cancellationToken);
+        foreach (var set in unreadable)
+        {
+            log.Warning("Keeping backup set {SetId} and its archives: {Reason}", set.Id, set.Reason);
+        }
+
         var verdicts = PrunePlan.Create(sets, request.Policy, request.Volume, request.Zone);
-        var orphans = await FindOrphansAsync(sets, cancellationToken);
+        var orphans = await FindOrphansAsync(sets.Select(s => s.Id).Concat(unreadable.Select(u => u.Id)), cancellationToken);
         if (request.DryRun)
         {
-            return new PruneResult(verdicts, orphans);
+            return new PruneResult(verdicts, orphans, unreadable);
         }
 
         foreach (var verdict in verdicts.Where(v => !v.Keep))
@@ -47,12 +54,12 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             await store.DeleteAsync(orphan, cancellationToken);
         }
 
-        return new PruneResult(verdicts, orphans);
+        return new PruneResult(verdicts, orphans, unreadable);
     }
 
-    private async Task<List<string>> FindOrphansAsync(IReadOnlyList<BackupSet> sets, CancellationToken cancellationToken)
+    private async Task<List<string>> FindOrphansAsync(IEnumerable<string> setIds, CancellationToken cancellationToken)
     {
-        var listed = sets.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        var listed = setIds.ToHashSet(StringComparer.Ordinal);
         var cutoff = clock.GetUtcNow() - OrphanAge;
         var orphans = new List<string>();
         await foreach (var name in store.ListAsync("", cancellationToken))

@@ -6,9 +6,10 @@ using Serilog;
 
 namespace BackupAgent.Core.Operations;
 
-public sealed record VerifyResult(BackupSet Set, IReadOnlyList<ArchiveVerdict> Archives)
+/// <summary>The verdict on each archive of the set, and (verifying the latest) the sets whose manifests cannot be read.</summary>
+public sealed record VerifyResult(BackupSet Set, IReadOnlyList<ArchiveVerdict> Archives, IReadOnlyList<UnreadableSet> Unreadable)
 {
-    public bool Ok => Archives.All(a => a.Problems.Count == 0);
+    public bool Ok => Archives.All(a => a.Problems.Count == 0) && Unreadable.Count == 0;
 }
 
 public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> Problems);
@@ -22,7 +23,14 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
 {
     public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var set = await new BackupCatalog(store).ResolveAsync(backupId, [], cancellationToken);
+        var catalog = new BackupCatalog(store);
+        var set = await catalog.ResolveAsync(backupId, [], cancellationToken);
+        var unreadable = backupId is null or BackupSetId.Latest ? (await catalog.ScanAsync(null, cancellationToken)).Unreadable : [];
+        foreach (var other in unreadable)
+        {
+            log.Error("{Problem}", other.Reason);
+        }
+
         ArchiveStreams.RequireKeys(set.Archives, key);
         var deep = deepWith is null ? null : new DeepVerify(deepWith, store, log);
         if (deepWith is not null)
@@ -47,6 +55,6 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
             verdicts.Add(new ArchiveVerdict(archive, problems));
         }
 
-        return new VerifyResult(set, verdicts);
+        return new VerifyResult(set, verdicts, unreadable);
     }
 }

@@ -29,37 +29,66 @@ public sealed class BackupCatalog(IBackupStore store)
         store.DeleteAsync($"{set.Id}/{ManifestFile}", cancellationToken);
 
     /// <summary>All complete sets, newest first; optionally only those holding <paramref name="volume"/>.</summary>
-    public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken) =>
+        (await ScanAsync(volume, cancellationToken)).Sets;
+
+    /// <summary>
+    /// All complete sets, newest first (optionally only those holding <paramref name="volume"/>), and apart from them
+    /// the sets whose manifests cannot be read (corrupt, truncated, of another format version): one bad manifest
+    /// must not hide the others, and nothing may treat an unreadable set's archives as leftovers.
+    /// </summary>
+    public async Task<CatalogListing> ScanAsync(string? volume, CancellationToken cancellationToken)
     {
         var sets = new List<BackupSet>();
+        var unreadable = new List<UnreadableSet>();
         await foreach (var name in store.ListAsync("", cancellationToken))
         {
             var slash = name.IndexOf('/');
             if (slash > 0 && name[(slash + 1)..] == ManifestFile && BackupSetId.IsValid(name[..slash]))
             {
-                sets.Add(await LoadAsync(name[..slash], cancellationToken));
+                try
+                {
+                    sets.Add(await LoadAsync(name[..slash], cancellationToken));
+                }
+                catch (UnreadableManifestException e)
+                {
+                    unreadable.Add(new UnreadableSet(name[..slash], e.Message));
+                }
             }
         }
 
-        return sets
-            .Where(s => volume is null || s.FindArchive(volume) is not null)
-            .OrderByDescending(s => s.CreatedAt)
-            .ThenByDescending(s => s.Id, StringComparer.Ordinal)
-            .ToList();
+        return new CatalogListing(
+            sets.Where(s => volume is null || s.FindArchive(volume) is not null)
+                .OrderByDescending(s => s.CreatedAt)
+                .ThenByDescending(s => s.Id, StringComparer.Ordinal)
+                .ToList(),
+            unreadable.OrderByDescending(u => u.Id, StringComparer.Ordinal).ToList());
     }
 
     /// <summary>
-    /// Finds a set by ID, or with <c>latest</c> the newest set that holds every one of <paramref name="volumes"/>.
+    /// Finds a set by ID, or with <c>latest</c> the newest readable set that holds every one of <paramref name="volumes"/>.
     /// </summary>
     public async Task<BackupSet> ResolveAsync(string? idOrLatest, IReadOnlyCollection<string> volumes, CancellationToken cancellationToken)
     {
         if (idOrLatest is null or BackupSetId.Latest)
         {
-            var sets = await ListAsync(null, cancellationToken);
-            return sets.FirstOrDefault(s => volumes.All(v => s.FindArchive(v) is not null))
-                ?? throw new BadInputException(volumes.Count == 0
-                    ? $"{store.Location} holds no backup set"
-                    : $"{store.Location} holds no backup set with {string.Join(", ", volumes.Select(v => $"'{v}'"))}");
+            var listing = await ScanAsync(null, cancellationToken);
+            var unreadable = listing.Unreadable.Count == 0
+                ? ""
+                : $" (the manifests of {string.Join(", ", listing.Unreadable.Select(u => $"'{u.Id}'"))} cannot be read)";
+            var what = volumes.Count == 0 ? "no backup set" : $"no backup set with {string.Join(", ", volumes.Select(v => $"'{v}'"))}";
+            var latest = listing.Sets.FirstOrDefault(s => volumes.All(v => s.FindArchive(v) is not null))
+                ?? (listing.Unreadable.Count == 0
+                    ? throw new BadInputException($"{store.Location} holds {what}")
+                    : throw new BackupAgentException($"{store.Location} holds {what} that can be read{unreadable}"));
+
+            // A newer set that cannot be read may be the latest one asked for: never fall back to older data silently.
+            // IDs begin with their UTC time, so they sort by it (a set of the same second counts as newer).
+            var newer = listing.Unreadable.FirstOrDefault(u => string.CompareOrdinal(u.Id[..16], latest.Id[..16]) >= 0 && u.Id != latest.Id);
+            return newer is null
+                ? latest
+                : throw new BackupAgentException(
+                    $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with --backup (the newest readable one is {latest.Id})");
         }
 
         if (!BackupSetId.IsValid(idOrLatest))
@@ -92,20 +121,29 @@ public sealed class BackupCatalog(IBackupStore store)
         }
         catch (JsonException e)
         {
-            throw new BackupAgentException($"the manifest of backup set '{id}' in {store.Location} is corrupt: {e.Message}", inner: e);
+            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} is corrupt or truncated: {e.Message}", e);
         }
 
         if (version != BackupSet.CurrentFormatVersion)
         {
-            throw new BackupAgentException(
-                $"the manifest of backup set '{id}' in {store.Location} has format version {version}; this agent reads version {BackupSet.CurrentFormatVersion}");
+            throw new UnreadableManifestException(
+                $"the manifest of backup set '{id}' in {store.Location} has format version {version}; this agent reads version {BackupSet.CurrentFormatVersion}", null);
         }
 
         if (set is null || set.Id != id)
         {
-            throw new BackupAgentException($"the manifest of backup set '{id}' in {store.Location} names another set ('{set?.Id}')");
+            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} names another set ('{set?.Id}')", null);
         }
 
         return set;
     }
 }
+
+/// <summary>A set whose manifest is there but cannot be read, and why.</summary>
+public sealed record UnreadableSet(string Id, string Reason);
+
+/// <summary>The readable sets of a store, newest first, and the unreadable ones.</summary>
+public sealed record CatalogListing(IReadOnlyList<BackupSet> Sets, IReadOnlyList<UnreadableSet> Unreadable);
+
+/// <summary>A manifest that is corrupt, truncated, of an unknown format version, or of another set.</summary>
+public sealed class UnreadableManifestException(string message, Exception? inner) : BackupAgentException(message, inner: inner);

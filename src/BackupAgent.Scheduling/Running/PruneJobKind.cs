@@ -25,6 +25,7 @@ public sealed class PruneJobKind : IJobKind
         var result = await PruneAsync(run, dryRun: true, cancellationToken);
         return result.Sets.Select(v => v.Describe())
             .Concat(result.Orphans.Select(o => $"delete orphan {o}"))
+            .Concat(result.Unreadable.Select(u => $"keep {u.Id}: its manifest cannot be read"))
             .ToList();
     }
 

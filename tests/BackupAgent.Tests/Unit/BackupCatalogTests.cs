@@ -41,16 +41,41 @@ public sealed class BackupCatalogTests : IDisposable
     public async Task A_manifest_of_an_unknown_format_version_is_refused_with_both_versions_named()
     {
         await _catalog.Store.WriteBytesAsync("20260101T000000Z-aaaaaa/manifest.json", Encoding.UTF8.GetBytes("""{"formatVersion": 9, "id": "20260101T000000Z-aaaaaa"}"""), CancellationToken.None);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => _catalog.ResolveAsync("20260101T000000Z-aaaaaa", [], CancellationToken.None));
+        var e = await Assert.ThrowsAsync<UnreadableManifestException>(() => _catalog.ResolveAsync("20260101T000000Z-aaaaaa", [], CancellationToken.None));
         Assert.Contains("format version 9; this agent reads version 1", e.Message);
     }
 
+    [Theory]
+    [InlineData("{ not json", "is corrupt or truncated")]
+    [InlineData("{\"formatVersion\": 1, \"id\": \"20260102T0", "is corrupt or truncated")]
+    [InlineData("{\"formatVersion\": 2, \"id\": \"20260102T000000Z-bbbbbb\"}", "has format version 2; this agent reads version 1")]
+    [InlineData("{\"formatVersion\": 1, \"id\": \"20260101T000000Z-aaaaaa\", \"createdAt\": \"2026-01-01T00:00:00Z\", \"toolVersion\": \"x\", \"archives\": []}", "names another set ('20260101T000000Z-aaaaaa')")]
+    public async Task An_unreadable_manifest_is_named_apart_and_hides_no_other_set(string manifest, string reason)
+    {
+        await _catalog.SaveAsync(Set("20260101T000000Z-aaaaaa", "db"), CancellationToken.None);
+        await _catalog.Store.WriteBytesAsync("20260102T000000Z-bbbbbb/manifest.json", Encoding.UTF8.GetBytes(manifest), CancellationToken.None);
+
+        var (sets, unreadable) = await _catalog.ScanAsync(null, CancellationToken.None);
+
+        Assert.Equal(["20260101T000000Z-aaaaaa"], sets.Select(s => s.Id));
+        var bad = Assert.Single(unreadable);
+        Assert.Equal("20260102T000000Z-bbbbbb", bad.Id);
+        Assert.Contains("the manifest of backup set '20260102T000000Z-bbbbbb'", bad.Reason);
+        Assert.Contains(reason, bad.Reason);
+    }
+
     [Fact]
-    public async Task A_corrupt_manifest_is_named()
+    public async Task Latest_is_refused_when_a_newer_manifest_cannot_be_read_and_found_when_only_an_older_one_cannot()
     {
         await _catalog.Store.WriteBytesAsync("20260101T000000Z-aaaaaa/manifest.json", "{ not json"u8.ToArray(), CancellationToken.None);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => _catalog.ListAsync(null, CancellationToken.None));
-        Assert.Contains("manifest of backup set '20260101T000000Z-aaaaaa'", e.Message);
-        Assert.Contains("corrupt", e.Message);
+        await _catalog.SaveAsync(Set("20260102T000000Z-bbbbbb", "db"), CancellationToken.None);
+        Assert.Equal("20260102T000000Z-bbbbbb", (await _catalog.ResolveAsync("latest", ["db"], CancellationToken.None)).Id);
+
+        await _catalog.Store.WriteBytesAsync("20260103T000000Z-cccccc/manifest.json", "{"u8.ToArray(), CancellationToken.None);
+        var e = await Assert.ThrowsAsync<BackupAgentException>(() => _catalog.ResolveAsync("latest", ["db"], CancellationToken.None));
+        Assert.Contains("the newest backup set cannot be read", e.Message);
+        Assert.Contains("'20260103T000000Z-cccccc'", e.Message);
+        Assert.Contains("the newest readable one is 20260102T000000Z-bbbbbb", e.Message);
+        Assert.Equal("20260102T000000Z-bbbbbb", (await _catalog.ResolveAsync("20260102T000000Z-bbbbbb", ["db"], CancellationToken.None)).Id);
     }
 }
