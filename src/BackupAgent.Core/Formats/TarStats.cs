@@ -157,3 +157,26 @@ public sealed class TarStatsStream(Stream inner) : PassThroughStream(inner)
 
     protected override void OnWrite(ReadOnlySpan<byte> data) => Stats.Append(data);
 }
+
+/// <summary>
+/// Passes a tar stream on while counting it, and fails as soon as it holds more than declared: more entries, more
+/// content (a header's declared size counts at once) or more bytes. A restore is bounded by its manifest this way.
+/// </summary>
+public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what) : PassThroughStream(inner)
+{
+    private readonly TarStats _stats = new();
+
+    protected override void OnRead(ReadOnlySpan<byte> data)
+    {
+        _stats.Append(data);
+        if (_stats.Entries > maxEntries || _stats.ContentBytes > maxContentBytes || _stats.TarBytes > maxTarBytes)
+        {
+            throw new ArchiveExceedsManifestException(
+                $"{what} holds more than its manifest declares ({maxEntries} entries, {maxContentBytes} bytes of content, {maxTarBytes} tar bytes); " +
+                $"unpacking was stopped after {_stats.Entries} entries");
+        }
+    }
+}
+
+/// <summary>An archive holds more than its manifest declares: a tar bomb, or a manifest that does not belong to it.</summary>
+public sealed class ArchiveExceedsManifestException(string message) : Errors.BackupAgentException(message);

@@ -10,9 +10,12 @@ namespace BackupAgent.Core.Operations;
 /// <summary>Streams a stored archive (decrypted, decompressed) into a helper that unpacks it into a target and syncs.</summary>
 public static class ArchiveUnpacker
 {
-    /// <summary>A helper that unpacks the tar on its stdin into <paramref name="target"/> (a volume or host path) and syncs.</summary>
-    public static HelperSpec ExtractSpec(string purpose, string target, bool clearFirst) =>
-        new(purpose, HelperCommands.ExtractArchive(clearFirst))
+    /// <summary>
+    /// A helper that unpacks the tar on its stdin into <paramref name="target"/> (a volume or host path) and syncs;
+    /// given the <paramref name="declared"/> archive, it first checks that the target has room for its contents.
+    /// </summary>
+    public static HelperSpec ExtractSpec(string purpose, string target, bool clearFirst, ArchiveInfo? declared = null) =>
+        new(purpose, HelperCommands.ExtractArchive(clearFirst, declared?.ContentBytes ?? 0, declared?.Files ?? 0))
         {
             Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
             OpenStdin = true,
@@ -22,13 +25,19 @@ public static class ArchiveUnpacker
     public static async Task UnpackAsync(
         IContainerEngine engine, IBackupStore store, BackupSet set, ArchiveInfo archive, string target, bool clearFirst, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var spec = ExtractSpec($"restore of {archive.Volume} into {target}", target, clearFirst);
+        var spec = ExtractSpec($"restore of {archive.Volume} into {target}", target, clearFirst, archive);
         await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
         await using var hashed = new HashingStream(raw);
         await using var plain = ArchiveStreams.OpenPlaintext(hashed, archive, key);
+        await using var bounded = new BoundedTarStream(plain, archive.Files, archive.ContentBytes, archive.TarBytes, $"archive '{archive.File}' of '{archive.Volume}'");
         await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        await helper.FeedInputAsync(plain, cancellationToken);
+        await helper.FeedInputAsync(bounded, cancellationToken);
         var exit = await helper.WaitAsync(cancellationToken);
+        if (exit.ExitCode == HelperCommands.NoRoom)
+        {
+            throw new BackupAgentException($"'{target}' has no room for '{archive.Volume}', nothing was written into it: {exit.Stderr.Trim()}");
+        }
+
         if (exit.ExitCode != 0)
         {
             throw new HelperFailedException($"restoring '{archive.Volume}' into '{target}'", exit.ExitCode, exit.Stderr);

@@ -1,9 +1,4 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
-using BackupAgent.Core.Formats;
-using BackupAgent.Core.Sets;
-using BackupAgent.Core.Storage;
-using BackupAgent.Storage.Directory;
 using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Integration;
@@ -97,24 +92,5 @@ public sealed class HostileArchiveTests : IAsyncLifetime
     private static GnuTarEntry Entry(string name, string content) =>
         new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
 
-    /// <summary>Puts the archive into a set with a manifest that matches it.</summary>
-    private async Task<string> StoreAsync(string volume, byte[] tar)
-    {
-        var store = DirectoryStore.Open(_scope.Backups, forWriting: true);
-        var id = BackupSetId.New(DateTimeOffset.UtcNow);
-        await store.WriteBytesAsync($"{id}/{volume}.tar", tar, CancellationToken.None);
-        var stats = new TarStats();
-        stats.Append(tar);
-        var archive = TestSets.Archive(volume) with
-        {
-            File = $"{volume}.tar",
-            Compression = Compression.None,
-            Bytes = tar.Length,
-            TarBytes = tar.Length,
-            Files = stats.Entries,
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(tar)),
-        };
-        await new BackupCatalog(store).SaveAsync(TestSets.Set(id, archive), CancellationToken.None);
-        return id;
-    }
+    private Task<string> StoreAsync(string volume, byte[] tar) => CraftedSets.StoreAsync(_scope.Backups, volume, tar);
 }
