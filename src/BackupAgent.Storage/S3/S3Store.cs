@@ -64,7 +64,13 @@ public sealed class S3Store : IBackupStore
     {
         var key = KeyOf(name);
         var response = await _calls.RunAsync("read", name, ct => _client.GetObjectAsync(Bucket, key, ct), cancellationToken);
-        return new ResponseStream(response);
+        return new S3ReadStream(response, (from, etag, ct) => _calls.RunAsync("read", name, c => _client.GetObjectAsync(new GetObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            ByteRange = new ByteRange(from, response.ContentLength - 1),
+            EtagToMatch = etag,
+        }, c), ct), name, Location, _options.MaxAttempts, _log);
     }
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -99,19 +105,5 @@ public sealed class S3Store : IBackupStore
         }
 
         return _prefix.Length == 0 ? name : $"{_prefix}/{name}";
-    }
-
-    /// <summary>An object's content; disposing it releases the response (and its connection).</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : PassThroughStream(response.ResponseStream)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                response.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
