@@ -11,8 +11,14 @@ public sealed class HelperFailedException(string what, long exitCode, string std
     private static string Describe(string what, long exitCode, string stderr)
     {
         var tail = stderr.Trim();
+        var code = exitCode switch
+        {
+            137 => $"{exitCode} (it was killed: by the engine stopping or restarting, its memory limit, or docker kill)",
+            143 => $"{exitCode} (it was terminated: by the engine stopping or docker stop)",
+            _ => $"{exitCode}",
+        };
         return tail.Length == 0
-            ? $"{what}: the helper container exited with code {exitCode}"
-            : $"{what}: the helper container exited with code {exitCode}: {tail}";
+            ? $"{what}: the helper container exited with code {code}"
+            : $"{what}: the helper container exited with code {code}: {tail}";
     }
 }
