@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace BackupAgent.Tests.Support;
 
@@ -6,17 +7,30 @@ namespace BackupAgent.Tests.Support;
 public sealed class AgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly StringBuilder _stderrSoFar = new();
     private readonly Task<string> _stderr;
     private readonly Task<string> _stdout;
 
     private AgentProcess(Process process)
     {
         _process = process;
-        _stderr = process.StandardError.ReadToEndAsync();
+        _stderr = ReadStderrAsync();
         _stdout = process.StandardOutput.ReadToEndAsync();
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>What the agent has written to stderr (its log) so far.</summary>
+    public string StderrSoFar
+    {
+        get
+        {
+            lock (_stderrSoFar)
+            {
+                return _stderrSoFar.ToString();
+            }
+        }
+    }
 
     public static AgentProcess Start(params string[] args) => StartIn([], args);
 
@@ -25,7 +39,13 @@ public sealed class AgentProcess : IAsyncDisposable
         StartFrom(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"), wrapper, args);
 
     /// <summary>Starts the agent at <paramref name="dll"/> (e.g. a copy another user can read) under a wrapper command.</summary>
-    public static AgentProcess StartFrom(string dll, string[] wrapper, params string[] args)
+    public static AgentProcess StartFrom(string dll, string[] wrapper, params string[] args) => StartWith(dll, wrapper, null, args);
+
+    /// <summary>Starts the agent with extra environment variables (a null value removes one).</summary>
+    public static AgentProcess StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        StartWith(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"), [], environment, args);
+
+    private static AgentProcess StartWith(string dll, string[] wrapper, IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
         var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in wrapper.Skip(1).Append(wrapper.Length > 0 ? "dotnet" : null).OfType<string>())
@@ -39,10 +59,27 @@ public sealed class AgentProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
+        }
+
         return new AgentProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start backup-agent"));
     }
 
     public void Kill() => _process.Kill();
+
+    /// <summary>Waits until the agent's log holds <paramref name="text"/>; fails naming it (and the log) after <paramref name="seconds"/>.</summary>
+    public async Task WaitForLogAsync(string text, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!StderrSoFar.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(_process.HasExited && _stderr.IsCompleted, $"the agent exited before logging '{text}':\n{StderrSoFar}");
+            Assert.True(DateTime.UtcNow < deadline, $"the agent did not log '{text}' within {seconds} s:\n{StderrSoFar}");
+            await Task.Delay(10);
+        }
+    }
 
     public async Task<(int ExitCode, string Stderr)> WaitAsync()
     {
@@ -65,5 +102,20 @@ public sealed class AgentProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private async Task<string> ReadStderrAsync()
+    {
+        var buffer = new char[4096];
+        int n;
+        while ((n = await _process.StandardError.ReadAsync(buffer)) > 0)
+        {
+            lock (_stderrSoFar)
+            {
+                _stderrSoFar.Append(buffer, 0, n);
+            }
+        }
+
+        return StderrSoFar;
     }
 }

@@ -70,6 +70,12 @@ public sealed class VolumeSnapshot
         return new VolumeSnapshot(entries, groups);
     }
 
+    /// <summary>The bytes of <paramref name="expected"/>'s entries that <paramref name="actual"/> lacks or holds otherwise (the fault suite's "bytes lost").</summary>
+    public static long BytesLost(VolumeSnapshot expected, VolumeSnapshot? actual) =>
+        expected.Entries.Values
+            .Where(e => actual is null || !actual.Entries.TryGetValue(e.Name, out var other) || other != e)
+            .Sum(e => Math.Max(e.Size, 1));
+
     /// <summary>Asserts that two snapshots are equal, naming the first entry that differs.</summary>
     public static void AssertEqual(VolumeSnapshot expected, VolumeSnapshot actual)
     {

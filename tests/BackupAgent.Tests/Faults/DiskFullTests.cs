@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using BackupAgent.Tests.Support;
 
-namespace BackupAgent.Tests.Integration;
+namespace BackupAgent.Tests.Faults;
 
-/// <summary>Faults a backup tool must survive without losing data: a full disk, and the agent killed mid-restore.</summary>
-public sealed class FaultTests : IAsyncLifetime
+/// <summary>A destination that fills up: the backup fails saying so, its partial file is removed, and earlier backups are kept.</summary>
+public sealed class DiskFullTests : IAsyncLifetime
 {
     private TestScope _scope = null!;
     private string? _mount;
@@ -38,33 +38,13 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.DoesNotContain(Directory.EnumerateFiles(_mount, "*", SearchOption.AllDirectories), f => f.Contains("too-big"));
         Assert.Contains(small, (await Agent.SucceedAsync("list", "--from", _mount)).Stdout);
         await Agent.SucceedAsync("verify", "--from", _mount);
-    }
 
-    [Fact]
-    public async Task Killing_the_agent_mid_restore_leaves_the_backup_intact_and_the_next_restore_completes()
-    {
-        var volume = await _scope.CreateVolumeAsync("killed-restore");
-        await TestScope.ShellInVolumeAsync(volume, "head -c 300000000 /dev/urandom > /d/big; echo tail > /d/small");
-        await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", volume, "--compression", "none");
-        var target = _scope.Track(_scope.Name("killed-target"));
-
-        await using (var agent = AgentProcess.Start("restore", "--from", _scope.Backups, "--volume", $"{volume}={target}", "--state-dir", Path.Combine(_scope.Directory, "state")))
-        {
-            // Kill it once the target exists and the unpacking helper is at work.
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while ((await DockerCli.RunAsync("ps", "-q", "--filter", "label=backup-agent.purpose=restore of " + volume + " into " + target)).Trim().Length == 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the restore never started unpacking");
-                await Task.Delay(20);
-            }
-
-            agent.Kill();
-            await agent.WaitAsync();
-        }
-
-        await Agent.SucceedAsync("verify", "--from", _scope.Backups);
-        await Agent.SucceedAsync("restore", "--from", _scope.Backups, "--volume", $"{volume}={target}", "--force", "--state-dir", Path.Combine(_scope.Directory, "state"));
-        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(volume), await VolumeSnapshot.TakeAsync(target));
+        // The next backup that fits succeeds, and the earlier one restores whole.
+        var next = await Agent.RunAsync("backup", "--to", _mount, "--volume", small);
+        var restored = _scope.Track(_scope.Name("fits-restored"));
+        var restore = await Agent.RunAsync("restore", "--from", _mount, "--volume", $"{small}={restored}");
+        var lost = VolumeSnapshot.BytesLost(await VolumeSnapshot.TakeAsync(small), restore.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(restored) : null);
+        FaultLedger.Settle("a destination that fills up", 1, next.ExitCode == 0, lost);
     }
 
     private static async Task RunAsync(string command, params string[] args)

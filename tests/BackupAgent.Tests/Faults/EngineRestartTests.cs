@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using BackupAgent.Tests.Support;
+
+namespace BackupAgent.Tests.Faults;
+
+/// <summary>
+/// The Docker engine restarted during a backup (the second engine, which install/test starts and this test restarts
+/// the same way) while a helper streams: the job fails cleanly, the next one succeeds, starts what the first had
+/// stopped, and loses nothing. The agent is paused (SIGSTOP) across the restart so that the fault lands mid-stream.
+/// Alone: the migration tests use that engine too.
+/// </summary>
+[Collection(AloneCollection.Name)]
+public sealed class EngineRestartTests : IAsyncLifetime
+{
+    private readonly string _engine = DockerCli.SecondEngine;
+    private TestScope _scope = null!;
+
+    public async Task InitializeAsync() => _scope = await TestScope.CreateAsync();
+
+    public async Task DisposeAsync() => await _scope.DisposeAsync();
+
+    [Fact]
+    public async Task A_backup_during_an_engine_restart_fails_cleanly_and_the_next_one_restarts_the_app_and_succeeds()
+    {
+        var volume = _scope.Name("engine-restart");
+        _scope.TrackOn(_engine, "volume", volume);
+        await DockerCli.RunOnAsync(_engine, "volume", "create", "--label", $"{TestScope.TestLabel}={_scope.Id}", volume);
+        await DockerCli.RunOnAsync(_engine, "run", "--rm", "--log-driver", "none", "--network", "none", "-v", $"{volume}:/d", DockerCli.HelperImage,
+            "sh", "-c", "head -c 200000000 /dev/urandom > /d/big; echo small > /d/small");
+        var app = _scope.Name("engine-restart-app");
+        _scope.TrackOn(_engine, "container", app);
+        await DockerCli.RunOnAsync(_engine, "run", "-d", "--name", app, "--label", $"{TestScope.TestLabel}={_scope.Id}", "--log-driver", "none",
+            "--network", "none", "--stop-timeout", "2", "-v", $"{volume}:/d", DockerCli.HelperImage, "sh", "-c", "while true; do sleep 1; done");
+        var before = await VolumeSnapshot.TakeAsync(volume, _engine);
+        var state = Path.Combine(_scope.Directory, "state");
+        string[] backup = ["backup", "--docker-host", _engine, "--to", _scope.Backups, "--volume", volume, "--stop", "--compression", "none", "--state-dir", state];
+        await Agent.SucceedAsync(backup);
+        var baseline = Directory.GetDirectories(_scope.Backups).Single();
+
+        (int ExitCode, string Stderr) failed;
+        await using (var agent = AgentProcess.Start(backup))
+        {
+            await agent.WaitForLogAsync($"Reading Volume {volume}");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!Directory.EnumerateFiles(_scope.Backups, "*", SearchOption.AllDirectories).Any(f => !f.StartsWith(baseline) && new FileInfo(f).Length > (4 << 20)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the archive never grew");
+                await Task.Delay(10);
+            }
+
+            // Pin the fault mid-stream: the agent is paused while the engine restarts, so the helper cannot finish first.
+            await SignalAsync("STOP", agent.Pid);
+            try
+            {
+                await RestartEngineAsync();
+            }
+            finally
+            {
+                await SignalAsync("CONT", agent.Pid);
+            }
+
+            failed = await agent.WaitAsync();
+        }
+
+        var left = string.Join("\n", Directory.EnumerateFileSystemEntries(_scope.Backups, "*", SearchOption.AllDirectories));
+        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Stderr}");
+        Assert.Contains("backup-agent: backup failed:", failed.Stderr);
+        Assert.True(failed.Stderr.Contains("it was killed: by the engine stopping or restarting") || failed.Stderr.Contains($"cannot reach the Docker engine at {_engine}"), failed.Stderr);
+        Assert.True(Directory.GetDirectories(_scope.Backups).SequenceEqual([baseline]), $"{left}\n{failed.Stderr}");
+        Assert.Single((await Agent.SucceedAsync("list", "--from", _scope.Backups)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var next = await Agent.RunAsync(backup);
+        var recovered = next.ExitCode == 0 && (await DockerCli.RunOnAsync(_engine, "inspect", "-f", "{{.State.Running}}", app)).Trim() == "true";
+        Assert.Equal("", (await DockerCli.RunOnAsync(_engine, "ps", "-aq", "--filter", "label=backup-agent.helper", "--filter", "volume=" + volume)).Trim());
+        long lost = 0;
+        foreach (var set in Directory.GetDirectories(_scope.Backups).Select(Path.GetFileName))
+        {
+            var copy = _scope.Name($"restart-check-{set![^6..]}");
+            _scope.TrackOn(_engine, "volume", copy);
+            var restore = await Agent.RunAsync("restore", "--docker-host", _engine, "--from", _scope.Backups, "--backup", set, "--volume", $"{volume}={copy}", "--no-stop");
+            lost += VolumeSnapshot.BytesLost(before, restore.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(copy, _engine) : null);
+        }
+
+        FaultLedger.Settle("the Docker engine restarted during a backup", 1, recovered, lost);
+    }
+
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", $"{pid}"]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Stops the second engine by its pid (SIGTERM, as a service manager does) and starts it again with install/second-engine.</summary>
+    private static async Task RestartEngineAsync()
+    {
+        var directory = Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_ENGINE2_DIR") ?? throw new InvalidOperationException("BACKUP_AGENT_TEST_ENGINE2_DIR is not set: run install/test");
+        var pid = File.ReadAllText(Path.Combine(directory, "pid")).Trim();
+        await SignalAsync("TERM", int.Parse(pid));
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Directory.Exists($"/proc/{pid}"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the second engine did not stop within 60 s");
+            await Task.Delay(50);
+        }
+
+        using var start = Process.Start(new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "install", "second-engine"), "start", directory]) { RedirectStandardOutput = true })!;
+        await start.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(0, start.ExitCode);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "BackupAgent.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("no BackupAgent.sln above the test folder");
+        }
+
+        return root;
+    }
+}
