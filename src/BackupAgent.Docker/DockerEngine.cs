@@ -70,6 +70,9 @@ public sealed partial class DockerEngine : IContainerEngine
         await HelperLabels.SweepLeftoversAsync(_client, _log, cancellationToken);
     }
 
+    public Task<string> GetEngineIdAsync(CancellationToken cancellationToken) =>
+        CallAsync(async ct => (await _client.System.GetSystemInfoAsync(ct)).ID, cancellationToken);
+
     public Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
         ContainerInspectResponse container;

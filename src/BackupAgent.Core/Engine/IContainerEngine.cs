@@ -15,6 +15,9 @@ public interface IContainerEngine : IAsyncDisposable
     /// </summary>
     Task PrepareAsync(CancellationToken cancellationToken);
 
+    /// <summary>The engine's own ID (as <c>docker info</c> shows it): the same whichever endpoint reaches the engine.</summary>
+    Task<string> GetEngineIdAsync(CancellationToken cancellationToken);
+
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
 

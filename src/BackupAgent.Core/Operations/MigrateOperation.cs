@@ -54,6 +54,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
         var sources = await BackupSources.PlanAsync(source, new BackupRequest(request.Container is null ? request.Volumes.Select(v => v.Source).ToList() : [], request.Container, Compression.Zstd), cancellationToken);
         var steps = MigratePlan.Map(sources, request.Volumes);
+        if (await source.GetEngineIdAsync(cancellationToken) == await target.GetEngineIdAsync(cancellationToken))
+        {
+            MigratePlan.EnsureNotOntoItself(steps, target.Endpoint);
+        }
+
         var containers = await source.ListContainersAsync(null, cancellationToken);
         var definitions = request.WithContainers ? await DefinitionsAsync(containers, steps, request, cancellationToken) : [];
         var states = await TargetCheck.InspectAsync(target, steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);

@@ -25,6 +25,23 @@ public static class MigratePlan
         return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : steps;
     }
 
+    /// <summary>
+    /// On the engine the data comes from, a target must not be one of the sources: it would be emptied and written
+    /// while it is read (<c>--volume a=a</c>, or <c>a=b</c> with <c>b=a</c>).
+    /// </summary>
+    public static void EnsureNotOntoItself(IReadOnlyList<MigrateStep> steps, string endpoint)
+    {
+        var sources = steps.Select(s => s.Source.Volume).ToHashSet(StringComparer.Ordinal);
+        var problems = steps.Where(s => sources.Contains(s.Target))
+            .Select(s => s.Target == s.Source.Volume ? $"'{s.Source.Volume}' would be written into itself" : $"'{s.Source.Volume}' would be written into '{s.Target}', which is read too")
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new BadInputException(
+                $"--to-engine {endpoint} is the engine the data comes from, and {string.Join("; ", problems)}; name target volumes that are not migrated (--volume NAME=TARGET)");
+        }
+    }
+
     /// <summary>A definition with its volume mounts renamed as they were migrated.</summary>
     public static ContainerDefinition Rename(ContainerDefinition definition, IReadOnlyList<MigrateStep> steps) => definition with
     {
