@@ -65,7 +65,6 @@ public sealed class NonRootTests : IAsyncLifetime
         string[] asUser = ["setpriv", "--reuid", $"{Uid}", "--regid", $"{Uid}", "--groups", socketGroup, "--inh-caps=-all", "--", "env", $"HOME={home}"];
         await using var process = AgentProcess.StartFrom(agent, asUser, args);
         var result = await process.WaitAsync();
-        Secrets.AssertNotIn(result.Stderr, "the agent's stderr");
         return result;
     }
 

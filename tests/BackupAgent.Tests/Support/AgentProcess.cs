@@ -81,10 +81,13 @@ public sealed class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the exit; checks, as for every run in the suite, that no secret appears in the output.</summary>
     public async Task<(int ExitCode, string Stderr)> WaitAsync()
     {
         await _process.WaitForExitAsync();
-        return (_process.ExitCode, await _stderr);
+        var stderr = await _stderr;
+        Secrets.AssertNotIn(stderr + await _stdout, "the backup-agent process");
+        return (_process.ExitCode, stderr);
     }
 
     public async Task<string> StdoutAsync()

@@ -15,6 +15,12 @@ public static class S3TestServer
     /// <summary>s3rver's built-in credentials.</summary>
     public const string AccessKey = "S3RVER";
 
+    /// <summary>
+    /// The agent's secret key: s3rver does not check signatures, so it can be one that the suite registers as a secret
+    /// and finds in no output of the agent.
+    /// </summary>
+    public static readonly string SecretKey = Secrets.Register($"ba-s3-secret-{Guid.NewGuid():N}");
+
     public static string Endpoint => Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } endpoint
         ? endpoint
         : throw new InvalidOperationException($"{EndpointVariable} is not set: these tests need the S3 server that install/test starts (run install/test)");
@@ -25,7 +31,7 @@ public static class S3TestServer
         ["AWS_ENDPOINT_URL_S3"] = endpoint ?? Endpoint,
         ["AWS_ENDPOINT_URL"] = null,
         ["AWS_ACCESS_KEY_ID"] = AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
         ["AWS_SESSION_TOKEN"] = null,
         ["AWS_PROFILE"] = null,
         ["AWS_REGION"] = "us-east-1",
