@@ -213,7 +213,7 @@ public sealed partial class DockerEngine : IContainerEngine
     /// <summary>Starts a helper; one that only writes output gets the FIFO when the engine is local (the fast path).</summary>
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => CallAsync<IHelper>(async ct =>
     {
-        var fifo = _output == HelperOutput.Fifo && !spec.OpenStdin ? HelperFifo.Create(_runRoot) : null;
+        var fifo = _output == HelperOutput.Fifo ? HelperFifo.Create(_runRoot, forInput: spec.OpenStdin) : null;
         try
         {
             return await DockerHelper.StartAsync(_client, _helperImage, spec, fifo, HelperTimeout, _log, ct);

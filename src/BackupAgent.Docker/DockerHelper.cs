@@ -52,17 +52,22 @@ internal sealed class DockerHelper : IHelper
             _ = KillAfterAsync(limit);
         }
 
-        if (fifo is null)
+        if (fifo is not null)
+        {
+            // A helper that exits without opening its end of the FIFO must not leave the agent's end waiting.
+            _ = _exit.ContinueWith(_ => fifo.UnblockAsync(), TaskScheduler.Default).Unwrap();
+        }
+
+        if (fifo is not { ForInput: false })
         {
             StandardOutput = new StdoutStream(this);
             return;
         }
 
         // Stdout comes through the FIFO; the attach stream carries only stderr, read all along so the helper never
-        // blocks on it. A helper that exits without opening the FIFO must not leave the reader waiting.
+        // blocks on it.
         StandardOutput = fifo.OpenReader();
         EnsureDraining();
-        _ = _exit.ContinueWith(_ => fifo.UnblockAsync(), TaskScheduler.Default).Unwrap();
     }
 
     public Stream StandardOutput { get; }
@@ -74,23 +79,24 @@ internal sealed class DockerHelper : IHelper
     public static async Task<DockerHelper> StartAsync(
         DockerClient client, string image, HelperSpec spec, HelperFifo? fifo, TimeSpan? timeout, ILogger log, CancellationToken cancellationToken)
     {
+        var stdinAttached = spec.OpenStdin && fifo is null;
         var binds = spec.Mounts.Where(m => m.IsHostPath).Select(m => $"{m.Source}:{m.Target}:{(m.ReadOnly ? "ro" : "rw")}").ToList();
         if (fifo is not null)
         {
-            binds.Add($"{fifo.HostDirectory}:{HelperFifo.ContainerDirectory}:rw");
+            binds.Add($"{fifo.HostDirectory}:{HelperFifo.ContainerDirectory}:{(fifo.ForInput ? "ro" : "rw")}");
         }
 
         var create = new CreateContainerParameters
         {
             Name = $"backup-agent-helper-{Guid.NewGuid():N}"[..32],
             Image = image,
-            Cmd = (fifo is null ? spec.Command : HelperFifo.Wrap(spec.Command)).ToList(),
+            Cmd = (fifo is null ? spec.Command : fifo.Wrap(spec.Command)).ToList(),
             Labels = HelperLabels.For(spec.Purpose),
             AttachStdout = true,
             AttachStderr = true,
-            AttachStdin = spec.OpenStdin,
-            OpenStdin = spec.OpenStdin,
-            StdinOnce = spec.OpenStdin,
+            AttachStdin = stdinAttached,
+            OpenStdin = stdinAttached,
+            StdinOnce = stdinAttached,
             HostConfig = new HostConfig
             {
                 NetworkMode = "none",
@@ -116,11 +122,11 @@ internal sealed class DockerHelper : IHelper
             stream = await client.Containers.AttachContainerAsync(
                 created.ID,
                 tty: false,
-                new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = spec.OpenStdin },
+                new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = stdinAttached },
                 cancellationToken);
             await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            log.Debug("Started helper {Container} for {Purpose}; its output comes through {OutputPath}",
-                created.ID[..12], spec.Purpose, fifo is null ? "the attach stream" : "a FIFO");
+            log.Debug("Started helper {Container} for {Purpose}; its {Stream} comes through {Path}",
+                created.ID[..12], spec.Purpose, spec.OpenStdin ? "input" : "output", fifo is null ? "the attach stream" : "a FIFO");
             return new DockerHelper(client, created.ID, stream, fifo, spec, timeout, log);
         }
         catch
@@ -135,7 +141,7 @@ internal sealed class DockerHelper : IHelper
     {
         var drain = EnsureDraining();
         using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var copy = CopyToStdinAsync(source, feed.Token);
+        var copy = _fifo is { ForInput: true } fifo ? CopyToFifoAsync(fifo, source, feed.Token) : CopyToStdinAsync(source, feed.Token);
         if (await Task.WhenAny(copy, _exit) != copy && !copy.IsCompleted)
         {
             // The helper exited before it took all its input, and a write to it would hang: stop feeding.
@@ -156,6 +162,31 @@ internal sealed class DockerHelper : IHelper
         await drain.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Writes the input into the FIFO the helper reads as its stdin; closing it is the end of the input. Should the
+    /// helper die, its end closes and the next write fails at once (EPIPE) instead of hanging.
+    /// </summary>
+    private async Task CopyToFifoAsync(HelperFifo fifo, Stream source, CancellationToken cancellationToken)
+    {
+        await using var input = await fifo.OpenWriterAsync().WaitAsync(cancellationToken);
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            try
+            {
+                await input.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The helper closed its end: it exited (or is exiting) before it took all its input. WaitAsync
+                // reports its exit code and stderr.
+                await _exit.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+        }
+    }
+
     private async Task CopyToStdinAsync(Stream source, CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 20];
@@ -170,7 +201,7 @@ internal sealed class DockerHelper : IHelper
 
     public async Task<HelperExit> WaitAsync(CancellationToken cancellationToken)
     {
-        if (_fifo is not null)
+        if (_fifo is { ForInput: false })
         {
             // Whatever the caller did not read must not keep the helper from exiting.
             _ = StandardOutput.CopyToAsync(Stream.Null, _lifetime.Token).ContinueWith(t => t.Exception, TaskScheduler.Default);

@@ -4,23 +4,23 @@ using BackupAgent.Core.Errors;
 namespace BackupAgent.Docker;
 
 /// <summary>
-/// The fast path for a helper's output on a local engine: a FIFO in a private (0700) directory of the host,
-/// bind-mounted into the helper, which writes its stdout there instead of through Docker's attach stream.
-/// The agent opens it for reading as soon as the helper is started; if the helper exits (or is removed) before
-/// it opened its end, <see cref="UnblockAsync"/> opens and closes a writer so that the reader sees end-of-file
-/// instead of waiting forever. Disposing removes the FIFO and its directory, on every path.
+/// The fast path for a helper's output (or, for a restore, its input) on a local engine: a FIFO in a private (0700)
+/// directory of the host, bind-mounted into the helper, which its command writes its stdout into (or reads its stdin
+/// from) instead of Docker's attach stream. The agent opens its end as soon as the helper is started; if the helper
+/// exits before it opened its own, <see cref="UnblockAsync"/> opens and closes the other end so that the agent's open
+/// returns instead of waiting forever. Disposing removes the FIFO and its directory, on every path.
 /// </summary>
 internal sealed class HelperFifo : IAsyncDisposable
 {
     public const string ContainerDirectory = "/backup-agent-run";
-    public const string ContainerPath = ContainerDirectory + "/stdout";
+    public const string ContainerPath = ContainerDirectory + "/pipe";
 
     private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     /// <summary>
-    /// 0602: the agent reads; the helper, root in its container but without DAC_OVERRIDE, writes through the "other"
-    /// bit when the agent is not root. Nobody else reaches it: the directory is 0700.
+    /// 0606: the agent reads or writes; the helper, root in its container but without DAC_OVERRIDE, uses the "other"
+    /// bits when the agent is not root. Nobody else reaches it: the directory is 0700.
     /// </summary>
-    private const uint HelperWritableFifo = 0x182;
+    private const uint HelperFifoMode = 0x186;
 
     /// <summary>The wrapper's exit code when it cannot open the FIFO (the command never ran).</summary>
     public const int CannotOpen = 126;
@@ -28,28 +28,32 @@ internal sealed class HelperFifo : IAsyncDisposable
     private readonly string _path;
     private Task<FileStream>? _open;
 
-    private HelperFifo(string directory)
+    private HelperFifo(string directory, bool forInput)
     {
         HostDirectory = directory;
-        _path = Path.Combine(directory, "stdout");
+        ForInput = forInput;
+        _path = Path.Combine(directory, "pipe");
     }
 
     public string HostDirectory { get; }
 
+    /// <summary>Whether the helper reads its stdin from the FIFO (else it writes its stdout into it).</summary>
+    public bool ForInput { get; }
+
     /// <summary>Creates the private directory and the FIFO under <paramref name="runRoot"/>.</summary>
-    public static HelperFifo Create(string runRoot)
+    public static HelperFifo Create(string runRoot, bool forInput)
     {
-        var fifo = new HelperFifo(Path.Combine(runRoot, Guid.NewGuid().ToString("N")[..16]));
+        var fifo = new HelperFifo(Path.Combine(runRoot, Guid.NewGuid().ToString("N")[..16]), forInput);
         try
         {
             Directory.CreateDirectory(runRoot, PrivateDirectory);
             Directory.CreateDirectory(fifo.HostDirectory, PrivateDirectory);
-            if (MakeFifo(fifo._path, HelperWritableFifo) != 0)
+            if (MakeFifo(fifo._path, HelperFifoMode) != 0)
             {
                 throw new IOException($"mkfifo failed with errno {Marshal.GetLastPInvokeError()}");
             }
 
-            File.SetUnixFileMode(fifo._path, (UnixFileMode)HelperWritableFifo); // mkfifo's mode is masked by the umask
+            File.SetUnixFileMode(fifo._path, (UnixFileMode)HelperFifoMode); // mkfifo's mode is masked by the umask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,11 +65,11 @@ internal sealed class HelperFifo : IAsyncDisposable
     }
 
     /// <summary>
-    /// Wraps a helper command so that its stdout goes into the FIFO; its exit code and stderr are unchanged, and a FIFO
-    /// it cannot open gives <see cref="CannotOpen"/> (the shell's own message is on stderr).
+    /// Wraps a helper command so that its stdout goes into the FIFO (or its stdin comes from it); its exit code and
+    /// stderr are unchanged, and a FIFO it cannot open gives <see cref="CannotOpen"/> (the shell's message is on stderr).
     /// </summary>
-    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command) =>
-        ["sh", "-c", $"{{ exec \"$@\"; }} >\"$0\" || exit {CannotOpen}", ContainerPath, .. command];
+    public IReadOnlyList<string> Wrap(IReadOnlyList<string> command) =>
+        ["sh", "-c", $"{{ exec \"$@\"; }} {(ForInput ? "<" : ">")}\"$0\" || exit {CannotOpen}", ContainerPath, .. command];
 
     /// <summary>Starts opening the read end in the background (an open of a FIFO waits for its writer).</summary>
     public Stream OpenReader()
@@ -74,7 +78,11 @@ internal sealed class HelperFifo : IAsyncDisposable
         return new FifoReadStream(_open);
     }
 
-    /// <summary>Lets a reader still waiting for a writer see end-of-file: for a helper that exited without opening its end.</summary>
+    /// <summary>Opens the write end (it waits for the helper to open its end; <see cref="UnblockAsync"/> ends that wait).</summary>
+    public Task<FileStream> OpenWriterAsync() =>
+        _open = Task.Run(() => new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
+
+    /// <summary>Lets the agent's open still waiting for the helper's end return: for a helper that exited without opening it.</summary>
     public async Task UnblockAsync()
     {
         if (_open is null || _open.IsCompleted)
@@ -84,12 +92,13 @@ internal sealed class HelperFifo : IAsyncDisposable
 
         try
         {
-            var writer = Task.Run(() => new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
-            await (await writer.WaitAsync(TimeSpan.FromSeconds(10))).DisposeAsync();
+            var access = ForInput ? FileAccess.Read : FileAccess.Write;
+            var other = Task.Run(() => new FileStream(_path, FileMode.Open, access, FileShare.ReadWrite, bufferSize: 0));
+            await (await other.WaitAsync(TimeSpan.FromSeconds(10))).DisposeAsync();
         }
         catch (Exception e) when (e is IOException or TimeoutException or UnauthorizedAccessException)
         {
-            // The reader is then released when its open fails or the FIFO is removed.
+            // The agent's end is then released when its open fails or the FIFO is removed.
         }
     }
 

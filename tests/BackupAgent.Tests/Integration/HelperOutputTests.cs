@@ -40,8 +40,28 @@ public sealed class HelperOutputTests : IAsyncLifetime
         var backup = await Agent.SucceedWithAsync(env, "backup", "--to", _scope.Backups, "--volume", source, "--verbose");
         Assert.Contains($"its output comes through {path}", backup.Stderr);
         var target = _scope.Track(_scope.Name("out-restored-" + output));
-        await Agent.SucceedWithAsync(env, "restore", "--from", _scope.Backups, "--volume", $"{source}={target}");
+        var restore = await Agent.SucceedWithAsync(env, "restore", "--from", _scope.Backups, "--volume", $"{source}={target}", "--verbose");
+        Assert.Contains($"its input comes through {path}", restore.Stderr);
         VolumeSnapshot.AssertEqual(before, await VolumeSnapshot.TakeAsync(target));
+        AssertRunDirectoryEmpty();
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("attach")]
+    public async Task A_failing_restore_helper_reports_its_exit_code_and_stderr_on_either_path_without_hanging(string output)
+    {
+        var source = await _scope.CreateVolumeAsync("in-fail-" + output);
+        await TestScope.ShellInVolumeAsync(source, "head -c 20000000 /dev/urandom > /d/noise");
+        await Agent.SucceedWithAsync(Environment(output), "backup", "--to", _scope.Backups, "--volume", source);
+        var image = await BrokenImageAsync("tar", "#!/bin/sh\\necho simulated tar failure >&2\\nexit 2\\n");
+        var target = _scope.Track(_scope.Name("in-fail-target-" + output));
+
+        var result = await Agent.RunWithAsync(Environment(output), "restore", "--from", _scope.Backups, "--volume", $"{source}={target}", "--helper-image", image)
+            .WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"restoring '{source}' into '{target}': the helper container exited with code 2: simulated tar failure", result.Stderr);
         AssertRunDirectoryEmpty();
     }
 
