@@ -70,8 +70,11 @@ public sealed partial class DockerEngine : IContainerEngine
         await HelperLabels.SweepLeftoversAsync(_client, _log, cancellationToken);
     }
 
-    public Task<string> GetEngineIdAsync(CancellationToken cancellationToken) =>
-        CallAsync(async ct => (await _client.System.GetSystemInfoAsync(ct)).ID, cancellationToken);
+    public Task<string> GetIdentityAsync(CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        var info = await _client.System.GetSystemInfoAsync(ct);
+        return $"{info.ID} {info.Name} {info.DockerRootDir}";
+    }, cancellationToken);
 
     public Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken) => CallAsync(async ct =>
     {

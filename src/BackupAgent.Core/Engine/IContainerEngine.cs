@@ -15,8 +15,11 @@ public interface IContainerEngine : IAsyncDisposable
     /// </summary>
     Task PrepareAsync(CancellationToken cancellationToken);
 
-    /// <summary>The engine's own ID (as <c>docker info</c> shows it): the same whichever endpoint reaches the engine.</summary>
-    Task<string> GetEngineIdAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Who the engine is, the same whichever endpoint reaches it: its ID, host name and data root (as <c>docker info</c>
+    /// shows them; engines on one host may share an ID, never a data root).
+    /// </summary>
+    Task<string> GetIdentityAsync(CancellationToken cancellationToken);
 
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);

@@ -54,7 +54,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
         var sources = await BackupSources.PlanAsync(source, new BackupRequest(request.Container is null ? request.Volumes.Select(v => v.Source).ToList() : [], request.Container, Compression.Zstd), cancellationToken);
         var steps = MigratePlan.Map(sources, request.Volumes);
-        if (await source.GetEngineIdAsync(cancellationToken) == await target.GetEngineIdAsync(cancellationToken))
+        if (await source.GetIdentityAsync(cancellationToken) == await target.GetIdentityAsync(cancellationToken))
         {
             MigratePlan.EnsureNotOntoItself(steps, target.Endpoint);
         }

@@ -84,17 +84,9 @@ public sealed class KilledAgentTests : IAsyncLifetime
         var user = await _scope.RunContainerAsync("target-user", ["-v", $"{target}:/data"], "while true; do sleep 1; done");
         string[] restore = ["restore", "--from", _scope.Backups, "--volume", $"{volumes[0]}={target}", "--force", "--state-dir", _state];
 
-        await using (var agent = AgentProcess.Start(restore))
+        await using (var agent = AgentProcess.Start([.. restore, "--verbose"]))
         {
-            if (point == "while-verifying")
-            {
-                await agent.WaitForLogAsync("Verifying 1 archive(s)");
-            }
-            else
-            {
-                await WaitUntilAsync(async () => (await DockerCli.RunAsync("ps", "-q", "--filter", $"label=backup-agent.purpose=restore of {volumes[0]} into {target}")).Trim().Length > 0,
-                    "the restore never started unpacking");
-            }
+            await agent.WaitForLogAsync(point == "while-verifying" ? "Verifying 1 archive(s)" : $"for restore of {volumes[0]} into {target}; its input comes through");
 
             agent.Kill();
             await agent.WaitAsync();
