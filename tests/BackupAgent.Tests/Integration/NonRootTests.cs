@@ -15,7 +15,17 @@ public sealed class NonRootTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _scope = await TestScope.CreateAsync();
 
-    public async Task DisposeAsync() => await _scope.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _scope.DisposeAsync();
+
+        // The agent's default run directory for this UID; the agent leaves it (empty) for its next run.
+        var run = Path.Combine(Path.GetTempPath(), $"backup-agent-run-{Uid}");
+        if (Directory.Exists(run) && !Directory.EnumerateFileSystemEntries(run).Any())
+        {
+            Directory.Delete(run);
+        }
+    }
 
     [Fact]
     public async Task A_user_in_the_socket_group_backs_up_with_a_stop_verifies_deeply_and_restores_every_owner_and_mode()
