@@ -16,7 +16,7 @@ public sealed partial class DockerEngine : IContainerEngine
     private readonly string _helperImage;
     private readonly ILogger _log;
     private readonly HelperOutput _output;
-    private readonly string _runRoot;
+    private readonly string? _runRoot;
 
     /// <summary>
     /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
@@ -68,6 +68,10 @@ public sealed partial class DockerEngine : IContainerEngine
         }, cancellationToken);
         await EnsureHelperImageAsync(cancellationToken);
         await HelperLabels.SweepLeftoversAsync(_client, _log, cancellationToken);
+        if (_output == HelperOutput.Fifo)
+        {
+            HelperFifo.SweepLeftovers(_runRoot);
+        }
     }
 
     public Task<string> GetIdentityAsync(CancellationToken cancellationToken) => CallAsync(async ct =>

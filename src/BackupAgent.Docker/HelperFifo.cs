@@ -22,6 +22,8 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// </summary>
     private const uint HelperFifoMode = 0x186;
 
+    private const string TempPrefix = "backup-agent-run-";
+
     /// <summary>The wrapper's exit code when it cannot open the FIFO (the command never ran).</summary>
     public const int CannotOpen = 126;
 
@@ -40,14 +42,30 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// <summary>Whether the helper reads its stdin from the FIFO (else it writes its stdout into it).</summary>
     public bool ForInput { get; }
 
-    /// <summary>Creates the private directory and the FIFO under <paramref name="runRoot"/>.</summary>
-    public static HelperFifo Create(string runRoot, bool forInput)
+    /// <summary>
+    /// Creates the private directory and the FIFO under <paramref name="runRoot"/>; without one (an agent that is not
+    /// root and was given no BACKUP_AGENT_RUN_DIR), a fresh directory in the temporary directory, made by mkdtemp so
+    /// that no other user can have made it first. Directories are named by the agent's PID, for <see cref="SweepLeftovers"/>.
+    /// </summary>
+    public static HelperFifo Create(string? runRoot, bool forInput)
     {
-        var fifo = new HelperFifo(Path.Combine(runRoot, Guid.NewGuid().ToString("N")[..16]), forInput);
+        var where = runRoot ?? Path.GetTempPath();
+        HelperFifo? fifo = null;
         try
         {
-            Directory.CreateDirectory(runRoot, PrivateDirectory);
-            Directory.CreateDirectory(fifo.HostDirectory, PrivateDirectory);
+            string directory;
+            if (runRoot is null)
+            {
+                directory = Directory.CreateTempSubdirectory($"{TempPrefix}{Environment.ProcessId}-").FullName;
+            }
+            else
+            {
+                Directory.CreateDirectory(runRoot, PrivateDirectory);
+                directory = Path.Combine(runRoot, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
+                Directory.CreateDirectory(directory, PrivateDirectory);
+            }
+
+            fifo = new HelperFifo(directory, forInput);
             if (MakeFifo(fifo._path, HelperFifoMode) != 0)
             {
                 throw new IOException($"mkfifo failed with errno {Marshal.GetLastPInvokeError()}");
@@ -57,11 +75,33 @@ internal sealed class HelperFifo : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            fifo.RemoveFiles();
-            throw new BackupAgentException($"cannot create the helper's output FIFO in {runRoot}: {e.Message} (set BACKUP_AGENT_RUN_DIR, or BACKUP_AGENT_HELPER_OUTPUT=attach)", inner: e);
+            fifo?.RemoveFiles();
+            throw new BackupAgentException($"cannot create the helper's FIFO in {where}: {e.Message} (set BACKUP_AGENT_RUN_DIR, or BACKUP_AGENT_HELPER_OUTPUT=attach)", inner: e);
         }
 
         return fifo;
+    }
+
+    /// <summary>Removes the FIFO directories of agents that are gone (killed before they could remove them); best effort.</summary>
+    public static void SweepLeftovers(string? runRoot)
+    {
+        var (directory, prefix) = runRoot is null ? (Path.GetTempPath(), TempPrefix) : (runRoot, "");
+        try
+        {
+            foreach (var leftover in Directory.EnumerateDirectories(directory, prefix + "*"))
+            {
+                var name = Path.GetFileName(leftover)[prefix.Length..];
+                var dash = name.IndexOf('-');
+                if (dash > 0 && int.TryParse(name[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another user's, or already gone.
+        }
     }
 
     /// <summary>

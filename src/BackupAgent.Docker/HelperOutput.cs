@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace BackupAgent.Docker;
 
 /// <summary>How a helper's stdout reaches the agent.</summary>
@@ -29,17 +31,14 @@ public static class HelperOutputChoice
         };
 
     /// <summary>
-    /// Where FIFOs are made: BACKUP_AGENT_RUN_DIR, else /run/backup-agent for root, else a directory under /tmp named
-    /// by the user ID (a user need not have a name).
+    /// Where FIFOs are made: BACKUP_AGENT_RUN_DIR, else /run/backup-agent for root, else null: a fresh private
+    /// directory per helper in the temporary directory (a shared one there could be made first by another user).
     /// </summary>
-    public static string RunRoot(string? setting)
-    {
-        var uid = GetEffectiveUserId();
-        return setting is { Length: > 0 } dir ? dir
-            : uid == 0 ? "/run/backup-agent"
-            : Path.Combine(Path.GetTempPath(), $"backup-agent-run-{uid}");
-    }
+    public static string? RunRoot(string? setting) =>
+        setting is { Length: > 0 } dir ? dir
+        : GetEffectiveUserId() == 0 ? "/run/backup-agent"
+        : null;
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    [DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint GetEffectiveUserId();
 }

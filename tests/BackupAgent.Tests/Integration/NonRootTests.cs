@@ -15,17 +15,7 @@ public sealed class NonRootTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _scope = await TestScope.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _scope.DisposeAsync();
-
-        // The agent's default run directory for this UID; the agent leaves it (empty) for its next run.
-        var run = Path.Combine(Path.GetTempPath(), $"backup-agent-run-{Uid}");
-        if (Directory.Exists(run) && !Directory.EnumerateFileSystemEntries(run).Any())
-        {
-            Directory.Delete(run);
-        }
-    }
+    public async Task DisposeAsync() => await _scope.DisposeAsync();
 
     [Fact]
     public async Task A_user_in_the_socket_group_backs_up_with_a_stop_verifies_deeply_and_restores_every_owner_and_mode()
@@ -38,8 +28,9 @@ public sealed class NonRootTests : IAsyncLifetime
         var agent = CopyAgentFor(home);
         var backups = Path.Combine(home, "backups");
 
-        var backup = await RunAsync(agent, home, "backup", "--to", backups, "--volume", volume, "--stop");
+        var backup = await RunAsync(agent, home, "backup", "--to", backups, "--volume", volume, "--stop", "--verbose");
         Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Assert.Contains("its output comes through a FIFO", backup.Stderr);
         Assert.True(await TestScope.IsRunningAsync(writer));
         var set = Directory.GetDirectories(backups).Single();
         Assert.All(Directory.EnumerateFiles(set), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
@@ -48,8 +39,10 @@ public sealed class NonRootTests : IAsyncLifetime
         var verify = await RunAsync(agent, home, "verify", "--from", backups, "--deep");
         Assert.True(verify.ExitCode == 0, verify.Stderr);
         var target = _scope.Track(_scope.Name("nonroot-restored"));
-        var restore = await RunAsync(agent, home, "restore", "--from", backups, "--volume", $"{volume}={target}");
+        var restore = await RunAsync(agent, home, "restore", "--from", backups, "--volume", $"{volume}={target}", "--verbose");
         Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Contains("its input comes through a FIFO", restore.Stderr);
+        Assert.DoesNotContain(Directory.EnumerateDirectories(Path.GetTempPath(), "backup-agent-run-*"), d => Owner(d) == Uid);
         VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(volume), await VolumeSnapshot.TakeAsync(target));
     }
 
@@ -77,6 +70,8 @@ public sealed class NonRootTests : IAsyncLifetime
         var result = await process.WaitAsync();
         return result;
     }
+
+    private static int Owner(string path) => int.Parse(Shell("stat", "-c", "%u", path).GetAwaiter().GetResult().Trim());
 
     private static void Chown(string path) => Shell("chown", "-R", $"{Uid}:{Uid}", path).GetAwaiter().GetResult();
 
