@@ -43,18 +43,18 @@ public static class HelperCommands
     /// </summary>
     public static IReadOnlyList<string> ExtractArchive(bool clearFirst, long needBytes = 0, long needEntries = 0)
     {
-        const string script = """
+        var script = $$"""
             t=$1; mode=$2; need_bytes=$3; need_entries=$4
             set -- $(stat -f -c '%a %S %d %c' "$t")
             free=$(( $1 * $2 )); inodes=$3; total_inodes=$4
             if [ "$mode" = clear ]; then
               free=$(( free + $(du -sk "$t" | cut -f1) * 1024 )); inodes=$(( inodes + $(find "$t" -mindepth 1 | wc -l) ))
             fi
-            if [ "$need_bytes" -gt "$free" ]; then
-              echo "the archive holds $need_bytes bytes; the target's file system has $free bytes free" >&2; exit 66
-            fi
             if [ "$total_inodes" -gt 0 ] && [ "$need_entries" -gt "$inodes" ]; then
-              echo "the archive holds $need_entries entries; the target's file system has $inodes free inodes" >&2; exit 66
+              echo "the archive holds $need_entries entries; the target's file system has $inodes free inodes" >&2; exit {{NoRoom}}
+            fi
+            if [ "$need_bytes" -gt "$free" ]; then
+              echo "the archive holds $need_bytes bytes; the target's file system has $free bytes free" >&2; exit {{NoRoom}}
             fi
             if [ "$mode" = clear ]; then find "$t" -mindepth 1 -maxdepth 1 -exec rm -rf {} + || exit 65; fi
             /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions --directory="$t" || exit $?

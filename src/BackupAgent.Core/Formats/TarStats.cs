@@ -164,16 +164,17 @@ public sealed class TarStatsStream(Stream inner) : PassThroughStream(inner)
 /// </summary>
 public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what) : PassThroughStream(inner)
 {
-    private readonly TarStats _stats = new();
+    /// <summary>What has passed so far.</summary>
+    public TarStats Stats { get; } = new();
 
     protected override void OnRead(ReadOnlySpan<byte> data)
     {
-        _stats.Append(data);
-        if (_stats.Entries > maxEntries || _stats.ContentBytes > maxContentBytes || _stats.TarBytes > maxTarBytes)
+        Stats.Append(data);
+        if (Stats.Entries > maxEntries || Stats.ContentBytes > maxContentBytes || Stats.TarBytes > maxTarBytes)
         {
             throw new ArchiveExceedsManifestException(
                 $"{what} holds more than its manifest declares ({maxEntries} entries, {maxContentBytes} bytes of content, {maxTarBytes} tar bytes); " +
-                $"unpacking was stopped after {_stats.Entries} entries");
+                $"unpacking was stopped after {Stats.Entries} entries");
         }
     }
 }

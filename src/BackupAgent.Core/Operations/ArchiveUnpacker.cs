@@ -12,10 +12,11 @@ public static class ArchiveUnpacker
 {
     /// <summary>
     /// A helper that unpacks the tar on its stdin into <paramref name="target"/> (a volume or host path) and syncs;
-    /// given the <paramref name="declared"/> archive, it first checks that the target has room for its contents.
+    /// given the <paramref name="declared"/> archive, it first checks that the target has room for its contents (as
+    /// the manifest counts them, and at least the tar's own size: tar cannot write more than it reads).
     /// </summary>
     public static HelperSpec ExtractSpec(string purpose, string target, bool clearFirst, ArchiveInfo? declared = null) =>
-        new(purpose, HelperCommands.ExtractArchive(clearFirst, declared?.ContentBytes ?? 0, declared?.Files ?? 0))
+        new(purpose, HelperCommands.ExtractArchive(clearFirst, declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes), declared?.Files ?? 0))
         {
             Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
             OpenStdin = true,
@@ -41,6 +42,12 @@ public static class ArchiveUnpacker
         if (exit.ExitCode != 0)
         {
             throw new HelperFailedException($"restoring '{archive.Volume}' into '{target}'", exit.ExitCode, exit.Stderr);
+        }
+
+        if (!bounded.Stats.Ended || bounded.Stats.Entries != archive.Files)
+        {
+            throw new BackupAgentException(
+                $"restoring '{archive.Volume}' into '{target}': the helper exited after taking {bounded.Stats.Entries} of {archive.Files} entries{(bounded.Stats.Ended ? "" : " and no end marker")}; the target is incomplete");
         }
 
         await hashed.CopyToAsync(Stream.Null, cancellationToken);
