@@ -208,7 +208,7 @@ internal sealed class DockerHelper : IHelper
         }
 
         var code = await _exit.WaitAsync(cancellationToken);
-        if (_timedOut)
+        if (_timedOut && code != 0)
         {
             throw new HelperTimedOutException(_purpose, _timeout!.Value);
         }

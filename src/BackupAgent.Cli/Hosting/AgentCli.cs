@@ -70,7 +70,9 @@ public static class AgentCli
         await using var log = CreateLogger(console, args.Flag("--verbose"));
         try
         {
-            return await command.RunAsync(args, new CommandContext(console, log, args), cancellationToken);
+            var context = new CommandContext(console, log, args);
+            _ = context.HelperTimeout; // a bad value is refused before anything runs, not at a scheduled job's first helper
+            return await command.RunAsync(args, context, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using BackupAgent.Docker;
@@ -18,6 +20,9 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     /// <summary>A helper running a day is stuck, not slow: 2 TB at 25 MB/s.</summary>
     public const int DefaultHelperTimeoutSeconds = 86_400;
+
+    /// <summary>About 49 days, the longest timer .NET takes.</summary>
+    public const int MaxHelperTimeoutSeconds = 4_294_967;
 
     public AgentConsole Console => console;
 
@@ -42,7 +47,7 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         NonEmpty(console.Environment("BACKUP_AGENT_RUN_DIR")),
         tlsCertPath)
     {
-        HelperTimeout = HelperTimeout,
+        HelperTimeout = this.HelperTimeout,
     };
 
     /// <summary>--helper-timeout SECONDS, else $BACKUP_AGENT_HELPER_TIMEOUT, else a day; 0 means no limit.</summary>
@@ -58,9 +63,9 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
                 return TimeSpan.FromSeconds(DefaultHelperTimeoutSeconds);
             }
 
-            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= MaxHelperTimeoutSeconds
                 ? seconds == 0 ? null : TimeSpan.FromSeconds(seconds)
-                : throw new Core.Errors.BadInputException($"{name} '{value}' is not a whole number of seconds (0: no limit)");
+                : throw new BadInputException($"{name} '{value}' is not a whole number of seconds up to {MaxHelperTimeoutSeconds} (0: no limit)");
         }
     }
 
