@@ -8,10 +8,14 @@ namespace BackupAgent.Storage.S3;
 /// <summary>
 /// An object's content as a stream that survives dropped connections: when reading the body fails (or it ends short),
 /// the rest is requested again from where it broke off, with a byte range and the first response's ETag, so the
-/// object cannot change underneath. Up to the attempt limit in a row; then it fails naming the object.
+/// object cannot change underneath; a read that brings nothing for <see cref="StallTimeout"/> counts as broken. Up to
+/// the attempt limit in a row; then it fails naming the object.
 /// </summary>
 internal sealed class S3ReadStream : ReadOnlyStream
 {
+    /// <summary>A read that brings no byte for this long is a dead connection (a half-open one never fails by itself).</summary>
+    public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(120);
+
     private readonly Func<long, string, CancellationToken, Task<GetObjectResponse>> _openFrom;
     private readonly string _name;
     private readonly string _location;
@@ -46,9 +50,11 @@ internal sealed class S3ReadStream : ReadOnlyStream
 
         while (true)
         {
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stall.CancelAfter(StallTimeout);
             try
             {
-                var n = await _response.ResponseStream.ReadAsync(buffer, cancellationToken);
+                var n = await _response.ResponseStream.ReadAsync(buffer, stall.Token);
                 if (n == 0)
                 {
                     throw new IOException($"the body ended after {_position} of {_length} bytes");
@@ -58,7 +64,7 @@ internal sealed class S3ReadStream : ReadOnlyStream
                 _failuresInARow = 0;
                 return n;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 if (++_failuresInARow >= _maxAttempts)
                 {
