@@ -24,11 +24,22 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
     public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
         var catalog = new BackupCatalog(store);
-        var set = await catalog.ResolveAsync(backupId, [], cancellationToken);
-        var unreadable = backupId is null or BackupSetId.Latest ? (await catalog.ScanAsync(null, cancellationToken)).Unreadable : [];
+        BackupSet set;
+        IReadOnlyList<UnreadableSet> unreadable = [];
+        if (backupId is null or BackupSetId.Latest)
+        {
+            var listing = await catalog.ScanAsync(null, cancellationToken);
+            set = catalog.Latest(listing, []);
+            unreadable = listing.Unreadable;
+        }
+        else
+        {
+            set = await catalog.ResolveAsync(backupId, [], cancellationToken);
+        }
+
         foreach (var other in unreadable)
         {
-            log.Error("{Problem}", other.Reason);
+            log.Error("Backup set {SetId} cannot be read: {Reason}", other.Id, other.Reason);
         }
 
         ArchiveStreams.RequireKeys(set.Archives, key);

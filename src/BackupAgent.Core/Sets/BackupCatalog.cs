@@ -72,23 +72,7 @@ public sealed class BackupCatalog(IBackupStore store)
     {
         if (idOrLatest is null or BackupSetId.Latest)
         {
-            var listing = await ScanAsync(null, cancellationToken);
-            var unreadable = listing.Unreadable.Count == 0
-                ? ""
-                : $" (the manifests of {string.Join(", ", listing.Unreadable.Select(u => $"'{u.Id}'"))} cannot be read)";
-            var what = volumes.Count == 0 ? "no backup set" : $"no backup set with {string.Join(", ", volumes.Select(v => $"'{v}'"))}";
-            var latest = listing.Sets.FirstOrDefault(s => volumes.All(v => s.FindArchive(v) is not null))
-                ?? (listing.Unreadable.Count == 0
-                    ? throw new BadInputException($"{store.Location} holds {what}")
-                    : throw new BackupAgentException($"{store.Location} holds {what} that can be read{unreadable}"));
-
-            // A newer set that cannot be read may be the latest one asked for: never fall back to older data silently.
-            // IDs begin with their UTC time, so they sort by it (a set of the same second counts as newer).
-            var newer = listing.Unreadable.FirstOrDefault(u => string.CompareOrdinal(u.Id[..16], latest.Id[..16]) >= 0 && u.Id != latest.Id);
-            return newer is null
-                ? latest
-                : throw new BackupAgentException(
-                    $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with --backup (the newest readable one is {latest.Id})");
+            return Latest(await ScanAsync(null, cancellationToken), volumes);
         }
 
         if (!BackupSetId.IsValid(idOrLatest))
@@ -97,6 +81,27 @@ public sealed class BackupCatalog(IBackupStore store)
         }
 
         return await LoadAsync(idOrLatest, cancellationToken);
+    }
+
+    /// <summary>The newest readable set of <paramref name="listing"/> that holds every one of <paramref name="volumes"/>.</summary>
+    public BackupSet Latest(CatalogListing listing, IReadOnlyCollection<string> volumes)
+    {
+        var unreadable = listing.Unreadable.Count == 0
+            ? ""
+            : $" (the manifests of {string.Join(", ", listing.Unreadable.Select(u => $"'{u.Id}'"))} cannot be read)";
+        var what = volumes.Count == 0 ? "no backup set" : $"no backup set with {string.Join(", ", volumes.Select(v => $"'{v}'"))}";
+        var latest = listing.Sets.FirstOrDefault(s => volumes.All(v => s.FindArchive(v) is not null))
+            ?? (listing.Unreadable.Count == 0
+                ? throw new BadInputException($"{store.Location} holds {what}")
+                : throw new BackupAgentException($"{store.Location} holds {what} that can be read{unreadable}"));
+
+        // A newer set that cannot be read may be the latest one asked for: never fall back to older data silently.
+        // IDs begin with their UTC time, so they sort by it (a set of the same second counts as newer).
+        var newer = listing.Unreadable.FirstOrDefault(u => string.CompareOrdinal(u.Id[..16], latest.Id[..16]) >= 0 && u.Id != latest.Id);
+        return newer is null
+            ? latest
+            : throw new BackupAgentException(
+                $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with --backup (the newest readable one is {latest.Id})");
     }
 
     private async Task<BackupSet> LoadAsync(string id, CancellationToken cancellationToken)

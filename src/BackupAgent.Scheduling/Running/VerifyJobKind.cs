@@ -22,9 +22,15 @@ public sealed class VerifyJobKind : IJobKind
         var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
         await using var engine = job.Deep ? run.Wiring.OpenEngine(run.Log) : null;
         var result = await new VerifyOperation(store, run.Log, engine).RunAsync("latest", JobKeys.Of(job), cancellationToken);
-        var problems = result.Archives.SelectMany(a => a.Problems).Concat(result.Unreadable.Select(u => u.Reason)).ToList();
-        return problems.Count > 0
-            ? throw new BackupAgentException($"backup set {result.Set.Id} failed verification: {string.Join("; ", problems)}")
+        var failures = new List<string>();
+        if (result.Archives.SelectMany(a => a.Problems).ToList() is { Count: > 0 } problems)
+        {
+            failures.Add($"backup set {result.Set.Id} failed verification: {string.Join("; ", problems)}");
+        }
+
+        failures.AddRange(result.Unreadable.Select(u => u.Reason));
+        return failures.Count > 0
+            ? throw new BackupAgentException(string.Join("; ", failures))
             : new JobResult([result.Set.Id], result.Set.Archives.Sum(a => a.Bytes));
     }
 }
