@@ -17,7 +17,7 @@ public interface IContainerEngine : IAsyncDisposable
 
     /// <summary>
     /// Who the engine is, the same whichever endpoint reaches it: its ID, host name and data root (as <c>docker info</c>
-    /// shows them; engines on one host may share an ID, never a data root).
+    /// shows them; engines on one host may share an ID, never a data root). Hosts cloned from one image may look alike.
     /// </summary>
     Task<string> GetIdentityAsync(CancellationToken cancellationToken);
 

@@ -54,7 +54,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
         var sources = await BackupSources.PlanAsync(source, new BackupRequest(request.Container is null ? request.Volumes.Select(v => v.Source).ToList() : [], request.Container, Compression.Zstd), cancellationToken);
         var steps = MigratePlan.Map(sources, request.Volumes);
-        if (await source.GetIdentityAsync(cancellationToken) == await target.GetIdentityAsync(cancellationToken))
+        if (await source.GetIdentityAsync(cancellationToken) == await target.GetIdentityAsync(cancellationToken) && await SharesVolumesAsync(cancellationToken))
         {
             MigratePlan.EnsureNotOntoItself(steps, target.Endpoint);
         }
@@ -129,6 +129,24 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
     }
 
     /// <summary>Checks the target engine; a missing helper image is copied there from the source.</summary>
+    /// <summary>
+    /// Whether the target sees the source's volumes: engines that look alike may still be two hosts cloned from one
+    /// image, so a probe volume made on the source (and removed at once) must show on the target.
+    /// </summary>
+    private async Task<bool> SharesVolumesAsync(CancellationToken cancellationToken)
+    {
+        var probe = $"backup-agent-probe-{Guid.NewGuid():N}";
+        await source.CreateVolumeAsync(new VolumeInfo(probe, "local", new Dictionary<string, string>(), new Dictionary<string, string> { ["backup-agent.probe"] = "true" }), cancellationToken);
+        try
+        {
+            return await target.FindVolumeAsync(probe, cancellationToken) is not null;
+        }
+        finally
+        {
+            await source.RemoveVolumeAsync(probe, CancellationToken.None);
+        }
+    }
+
     private async Task PrepareTargetAsync(CancellationToken cancellationToken)
     {
         try
