@@ -28,7 +28,8 @@ public sealed class DiskFullTests : IAsyncLifetime
         await RunAsync("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
         var small = await _scope.CreateVolumeAsync("fits");
         await TestScope.ShellInVolumeAsync(small, "echo small > /d/f");
-        await Agent.SucceedAsync("backup", "--to", _mount, "--volume", small);
+        var earlier = System.Text.Json.JsonDocument.Parse((await Agent.SucceedAsync("backup", "--to", _mount, "--volume", small, "--json")).Stdout)
+            .RootElement.GetProperty("id").GetString()!;
         var big = await _scope.CreateVolumeAsync("too-big");
         await TestScope.ShellInVolumeAsync(big, "head -c 5000000 /dev/urandom > /d/big");
 
@@ -39,11 +40,17 @@ public sealed class DiskFullTests : IAsyncLifetime
         Assert.Contains(small, (await Agent.SucceedAsync("list", "--from", _mount)).Stdout);
         await Agent.SucceedAsync("verify", "--from", _mount);
 
-        // The next backup that fits succeeds, and the earlier one restores whole.
+        // The next backup that fits succeeds, and both it and the earlier one restore whole.
         var next = await Agent.RunAsync("backup", "--to", _mount, "--volume", small);
-        var restored = _scope.Track(_scope.Name("fits-restored"));
-        var restore = await Agent.RunAsync("restore", "--from", _mount, "--volume", $"{small}={restored}");
-        var lost = VolumeSnapshot.BytesLost(await VolumeSnapshot.TakeAsync(small), restore.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(restored) : null);
+        var expected = await VolumeSnapshot.TakeAsync(small);
+        long lost = 0;
+        foreach (var set in new[] { earlier, "latest" })
+        {
+            var restored = _scope.Track(_scope.Name($"fits-restored-{set[^6..]}"));
+            var restore = await Agent.RunAsync("restore", "--from", _mount, "--backup", set, "--volume", $"{small}={restored}");
+            lost += VolumeSnapshot.BytesLost(expected, restore.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(restored) : null);
+        }
+
         FaultLedger.Settle("a destination that fills up", 1, next.ExitCode == 0, lost);
     }
 

@@ -105,19 +105,8 @@ public sealed class EngineRestartTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        using var start = Process.Start(new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "install", "second-engine"), "start", directory]) { RedirectStandardOutput = true })!;
+        using var start = Process.Start(new ProcessStartInfo("bash", [Path.Combine(Repository.Root, "install", "second-engine"), "start", directory]) { RedirectStandardOutput = true })!;
         await start.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         Assert.Equal(0, start.ExitCode);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "BackupAgent.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("no BackupAgent.sln above the test folder");
-        }
-
-        return root;
     }
 }

@@ -83,10 +83,14 @@ public sealed class S3ConnectionDropTests : IAsyncLifetime
         await Agent.SucceedWithAsync(direct, "backup", "--to", Dest, "--volume", volume, "--compression", "none");
         _proxy.CutDirection = FaultProxy.Direction.Download;
         _proxy.CutsLeft = 2;
+        var target = _scope.Track(_scope.Name("s3-cut-restored"));
 
-        var lost = await BytesLostAsync(volume, "latest", before);
+        var restore = await Agent.RunWithAsync(_env, "restore", "--from", Dest, "--volume", $"{volume}={target}");
 
-        FaultLedger.Settle("S3 downloads cut mid-way (resumed)", _proxy.Cuts, lost == 0, lost);
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Contains("resuming from there", restore.Stderr);
+        var lost = VolumeSnapshot.BytesLost(before, await VolumeSnapshot.TakeAsync(target));
+        FaultLedger.Settle("S3 downloads cut mid-way (resumed)", _proxy.Cuts, restore.ExitCode == 0, lost);
     }
 
     private async Task<(string Volume, VolumeSnapshot Before)> VolumeAsync(string stem)

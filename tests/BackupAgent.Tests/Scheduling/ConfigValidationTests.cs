@@ -110,13 +110,7 @@ public sealed class ConfigValidationTests : IDisposable
     [Fact]
     public void The_shipped_default_config_is_valid()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "BackupAgent.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no BackupAgent.sln above the test folder");
-        }
-
-        var options = ConfigLoader.Load(Path.Combine(root, "config", "agent.yaml"), [], JobKinds.Names);
+        var options = ConfigLoader.Load(Path.Combine(Repository.Root, "config", "agent.yaml"), [], JobKinds.Names);
         Assert.True(options.Jobs.Single().Sources.IsEmpty);
     }
 

@@ -39,13 +39,7 @@ public sealed class AgentProcess : IAsyncDisposable
         StartFrom(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"), wrapper, args);
 
     /// <summary>Starts the agent at <paramref name="dll"/> (e.g. a copy another user can read) under a wrapper command.</summary>
-    public static AgentProcess StartFrom(string dll, string[] wrapper, params string[] args) => StartWith(dll, wrapper, null, args);
-
-    /// <summary>Starts the agent with extra environment variables (a null value removes one).</summary>
-    public static AgentProcess StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
-        StartWith(Path.Combine(AppContext.BaseDirectory, "backup-agent.dll"), [], environment, args);
-
-    private static AgentProcess StartWith(string dll, string[] wrapper, IReadOnlyDictionary<string, string?>? environment, string[] args)
+    public static AgentProcess StartFrom(string dll, string[] wrapper, params string[] args)
     {
         var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in wrapper.Skip(1).Append(wrapper.Length > 0 ? "dotnet" : null).OfType<string>())
@@ -57,11 +51,6 @@ public sealed class AgentProcess : IAsyncDisposable
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            start.Environment[name] = value;
         }
 
         return new AgentProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start backup-agent"));
