@@ -45,7 +45,8 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// <summary>
     /// Creates the private directory and the FIFO under <paramref name="runRoot"/>; without one (an agent that is not
     /// root and was given no BACKUP_AGENT_RUN_DIR), a fresh directory in the temporary directory, made by mkdtemp so
-    /// that no other user can have made it first. Directories are named by the agent's PID, for <see cref="SweepLeftovers"/>.
+    /// that no other user can have made it first. Directories are named by the agent's PID namespace and PID, for
+    /// <see cref="SweepLeftovers"/>.
     /// </summary>
     public static HelperFifo Create(string? runRoot, bool forInput)
     {
@@ -56,12 +57,12 @@ internal sealed class HelperFifo : IAsyncDisposable
             string directory;
             if (runRoot is null)
             {
-                directory = Directory.CreateTempSubdirectory($"{TempPrefix}{Environment.ProcessId}-").FullName;
+                directory = Directory.CreateTempSubdirectory($"{TempPrefix}{OwnerStem}").FullName;
             }
             else
             {
                 Directory.CreateDirectory(runRoot, PrivateDirectory);
-                directory = Path.Combine(runRoot, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
+                directory = Path.Combine(runRoot, $"{OwnerStem}{Guid.NewGuid():N}"[..(OwnerStem.Length + 12)]);
                 Directory.CreateDirectory(directory, PrivateDirectory);
             }
 
@@ -82,25 +83,60 @@ internal sealed class HelperFifo : IAsyncDisposable
         return fifo;
     }
 
-    /// <summary>Removes the FIFO directories of agents that are gone (killed before they could remove them); best effort.</summary>
+    /// <summary>
+    /// Removes the FIFO directories of agents that are gone (killed before they could remove them), best effort. Only
+    /// those of this PID namespace: an agent in a container may share the run directory, with PIDs of its own.
+    /// </summary>
     public static void SweepLeftovers(string? runRoot)
     {
         var (directory, prefix) = runRoot is null ? (Path.GetTempPath(), TempPrefix) : (runRoot, "");
+        var ours = $"{prefix}{PidNamespace}-";
+        IEnumerable<string> leftovers;
         try
         {
-            foreach (var leftover in Directory.EnumerateDirectories(directory, prefix + "*"))
-            {
-                var name = Path.GetFileName(leftover)[prefix.Length..];
-                var dash = name.IndexOf('-');
-                if (dash > 0 && int.TryParse(name[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-                {
-                    Directory.Delete(leftover, recursive: true);
-                }
-            }
+            leftovers = Directory.EnumerateDirectories(directory, ours + "*").ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Another user's, or already gone.
+            return;
+        }
+
+        foreach (var leftover in leftovers)
+        {
+            var name = Path.GetFileName(leftover)[ours.Length..];
+            var dash = name.IndexOf('-');
+            if (dash > 0 && int.TryParse(name[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another user's, or already gone.
+                }
+            }
+        }
+    }
+
+    /// <summary>"PIDNS-PID-": whose directory it is, for <see cref="SweepLeftovers"/>.</summary>
+    private static string OwnerStem => $"{PidNamespace}-{Environment.ProcessId}-";
+
+    /// <summary>The inode of this process's PID namespace (from /proc/self/ns/pid, "pid:[N]"), or 0.</summary>
+    private static string PidNamespace
+    {
+        get
+        {
+            try
+            {
+                var link = File.ResolveLinkTarget("/proc/self/ns/pid", returnFinalTarget: false)?.Name ?? "";
+                var digits = new string(link.Where(char.IsAsciiDigit).ToArray());
+                return digits.Length > 0 ? digits : "0";
+            }
+            catch (IOException)
+            {
+                return "0";
+            }
         }
     }
 

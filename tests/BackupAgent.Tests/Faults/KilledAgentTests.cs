@@ -121,7 +121,7 @@ public sealed class KilledAgentTests : IAsyncLifetime
         var next = await Agent.RunAsync(restore);
         var recovered = next.ExitCode == 0 && await TestScope.IsRunningAsync(user);
         Assert.Equal("", (await DockerCli.RunAsync("ps", "-aq", "--filter", "label=backup-agent.helper", "--filter", "volume=" + target)).Trim());
-        Assert.DoesNotContain(Directory.Exists(RunRoot) ? Directory.EnumerateDirectories(RunRoot) : [], d => Path.GetFileName(d).StartsWith($"{pid}-", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.Exists(RunRoot) ? Directory.EnumerateDirectories(RunRoot) : [], d => Path.GetFileName(d).Contains($"-{pid}-", StringComparison.Ordinal));
         var lost = VolumeSnapshot.BytesLost(before[0], next.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(target) : null)
             + await BytesLostAsync(baseline, volumes, before);
         FaultLedger.Settle($"SIGKILL of a restore {point}", killed ? 1 : 0, recovered, lost);
