@@ -128,7 +128,6 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, downtimes);
     }
 
-    /// <summary>Checks the target engine; a missing helper image is copied there from the source.</summary>
     /// <summary>
     /// Whether the target sees the source's volumes: engines that look alike may still be two hosts cloned from one
     /// image, so a probe volume made on the source (and removed at once) must show on the target.
@@ -147,6 +146,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         }
     }
 
+    /// <summary>Checks the target engine; a missing helper image is copied there from the source.</summary>
     private async Task PrepareTargetAsync(CancellationToken cancellationToken)
     {
         try
