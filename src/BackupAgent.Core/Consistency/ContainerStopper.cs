@@ -11,10 +11,12 @@ public sealed record Downtime(string Container, double Seconds);
 /// <summary>
 /// Stops containers for the length of a read or a restore and starts them again, through the journal: what is
 /// stopped is recorded before it is stopped; a container another live run still needs stopped is not started;
-/// <see cref="RecoverAsync"/> starts what dead runs left stopped.
+/// <see cref="RecoverAsync"/> starts what dead runs left stopped on this engine (entries name their engine).
 /// </summary>
 public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, ILogger log)
 {
+    private string? _identity;
+
     /// <summary>Starts the containers that runs which died left stopped, unless a live run still needs them stopped.</summary>
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken)
     {
@@ -24,6 +26,14 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         var started = new List<string>();
         foreach (var dead in entries.Where(e => !e.OwnerAlive))
         {
+            if (!dead.IsOn(await IdentityAsync(cancellationToken)))
+            {
+                // Another engine's containers: started by the next run against that engine (or 'recover' there).
+                log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
+                    dead.Containers.Select(c => c.Name), dead.Endpoint, dead.RunId);
+                continue;
+            }
+
             foreach (var container in dead.Containers.Reverse().Where(c => !neededByLive.Contains(c.Id)))
             {
                 log.Warning("Starting container {Container}, left stopped by run {RunId} of an agent that stopped at {StartedAt}", container.Name, dead.RunId, dead.StartedAt);
@@ -55,7 +65,11 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             var stoppedByOthers = journal.Read().Where(e => e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
             toStop = containers.Where(c => c.Running).Select(c => new StoppedContainer(c.Id, c.Name)).ToList();
             shared = containers.Where(c => !c.Running && stoppedByOthers.Contains(c.Id)).Select(c => new StoppedContainer(c.Id, c.Name)).ToList();
-            journal.Record(new JournalEntry(runId, ProcessIdentity.Current, DateTimeOffset.UtcNow, [.. toStop, .. shared]));
+            journal.Record(new JournalEntry(runId, ProcessIdentity.Current, DateTimeOffset.UtcNow, [.. toStop, .. shared])
+            {
+                Engine = await IdentityAsync(cancellationToken),
+                Endpoint = engine.Endpoint,
+            });
         }
 
         var set = new StoppedSet(this, runId, [.. toStop, .. shared]);
@@ -77,6 +91,10 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
 
         return set;
     }
+
+    /// <summary>The engine's identity, asked once: journal entries are kept per engine.</summary>
+    private async Task<string> IdentityAsync(CancellationToken cancellationToken) =>
+        _identity ??= await engine.GetIdentityAsync(cancellationToken);
 
     private async Task<IReadOnlyList<Downtime>> RestartAsync(string runId, IReadOnlyList<StoppedContainer> containers, IReadOnlyDictionary<string, Stopwatch> clocks, CancellationToken cancellationToken)
     {

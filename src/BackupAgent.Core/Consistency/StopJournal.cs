@@ -7,6 +7,14 @@ namespace BackupAgent.Core.Consistency;
 public sealed record JournalEntry(string RunId, string Owner, DateTimeOffset StartedAt, IReadOnlyList<StoppedContainer> Containers)
 {
     public bool OwnerAlive => ProcessIdentity.IsAlive(Owner);
+
+    /// <summary>The identity of the engine the containers are on (entries of older agents have none: any engine).</summary>
+    public string? Engine { get; init; }
+
+    /// <summary>Where that engine was reached, for messages.</summary>
+    public string? Endpoint { get; init; }
+
+    public bool IsOn(string engine) => Engine is null || Engine == engine;
 }
 
 public sealed record StoppedContainer(string Id, string Name);
