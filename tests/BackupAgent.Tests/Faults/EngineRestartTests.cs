@@ -22,15 +22,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
     [Fact]
     public async Task A_backup_during_an_engine_restart_fails_cleanly_and_the_next_one_restarts_the_app_and_succeeds()
     {
-        var volume = _scope.Name("engine-restart");
-        _scope.TrackOn(_engine, "volume", volume);
-        await DockerCli.RunOnAsync(_engine, "volume", "create", "--label", $"{TestScope.TestLabel}={_scope.Id}", volume);
-        await DockerCli.RunOnAsync(_engine, "run", "--rm", "--log-driver", "none", "--network", "none", "-v", $"{volume}:/d", DockerCli.HelperImage,
-            "sh", "-c", "head -c 200000000 /dev/urandom > /d/big; echo small > /d/small");
-        var app = _scope.Name("engine-restart-app");
-        _scope.TrackOn(_engine, "container", app);
-        await DockerCli.RunOnAsync(_engine, "run", "-d", "--name", app, "--label", $"{TestScope.TestLabel}={_scope.Id}", "--log-driver", "none",
-            "--network", "none", "--stop-timeout", "2", "-v", $"{volume}:/d", DockerCli.HelperImage, "sh", "-c", "while true; do sleep 1; done");
+        var (volume, app) = await _scope.CreateAppOnAsync(_engine, "engine-restart", "head -c 200000000 /dev/urandom > /d/big; echo small > /d/small");
         var before = await VolumeSnapshot.TakeAsync(volume, _engine);
         var state = Path.Combine(_scope.Directory, "state");
         string[] backup = ["backup", "--docker-host", _engine, "--to", _scope.Backups, "--volume", volume, "--stop", "--compression", "none", "--state-dir", state];

@@ -18,15 +18,7 @@ public sealed class JournalAcrossEnginesTests : IAsyncLifetime
     [Fact]
     public async Task A_container_left_stopped_on_another_engine_is_left_to_a_run_against_that_engine()
     {
-        var volume = _scope.Name("journal-remote");
-        _scope.TrackOn(_engine, "volume", volume);
-        await DockerCli.RunOnAsync(_engine, "volume", "create", "--label", $"{TestScope.TestLabel}={_scope.Id}", volume);
-        await DockerCli.RunOnAsync(_engine, "run", "--rm", "--log-driver", "none", "--network", "none", "-v", $"{volume}:/d", DockerCli.HelperImage,
-            "sh", "-c", "head -c 300000000 /dev/urandom > /d/big");
-        var app = _scope.Name("journal-remote-app");
-        _scope.TrackOn(_engine, "container", app);
-        await DockerCli.RunOnAsync(_engine, "run", "-d", "--name", app, "--label", $"{TestScope.TestLabel}={_scope.Id}", "--log-driver", "none",
-            "--network", "none", "--stop-timeout", "2", "-v", $"{volume}:/d", DockerCli.HelperImage, "sh", "-c", "while true; do sleep 1; done");
+        var (volume, app) = await _scope.CreateAppOnAsync(_engine, "journal-remote", "head -c 300000000 /dev/urandom > /d/big");
         var state = Path.Combine(_scope.Directory, "state");
 
         await using (var agent = AgentProcess.Start("backup", "--docker-host", _engine, "--to", _scope.Backups, "--volume", volume, "--stop", "--compression", "none", "--state-dir", state))

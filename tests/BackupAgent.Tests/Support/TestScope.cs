@@ -95,6 +95,23 @@ public sealed class TestScope : IAsyncDisposable
     /// <summary>Registers a container, volume, network or image on an engine (null: the default one) for removal.</summary>
     public void TrackOn(string? host, string kind, string name) => _remote.Add((host, kind, name));
 
+    /// <summary>
+    /// On another engine (<paramref name="host"/>): a volume filled by <paramref name="script"/> (its root is /d), and an
+    /// app container that uses it at /d and runs until stopped (stop timeout 2 s). Both are removed afterwards.
+    /// </summary>
+    public async Task<(string Volume, string App)> CreateAppOnAsync(string host, string stem, string script)
+    {
+        var volume = Name(stem);
+        TrackOn(host, "volume", volume);
+        await DockerCli.RunOnAsync(host, "volume", "create", "--label", $"{TestLabel}={Id}", volume);
+        await DockerCli.RunOnAsync(host, "run", "--rm", "--log-driver", "none", "--network", "none", "-v", $"{volume}:/d", DockerCli.HelperImage, "sh", "-c", script);
+        var app = Name(stem + "-app");
+        TrackOn(host, "container", app);
+        await DockerCli.RunOnAsync(host, "run", "-d", "--name", app, "--label", $"{TestLabel}={Id}", "--log-driver", "none", "--network", "none",
+            "--stop-timeout", "2", "-v", $"{volume}:/d", DockerCli.HelperImage, "sh", "-c", "while true; do sleep 1; done");
+        return (volume, app);
+    }
+
     /// <summary>Runs a busybox shell script in a throwaway helper with the given `docker run` mount arguments.</summary>
     public static Task<string> ShellAsync(string[] mountArgs, string script) =>
         DockerCli.RunAsync(["run", "--rm", "--log-driver", "none", "--network", "none", .. mountArgs, DockerCli.HelperImage, "sh", "-c", script]);
