@@ -17,6 +17,7 @@ public sealed partial class DockerEngine : IContainerEngine
     private readonly ILogger _log;
     private readonly HelperOutput _output;
     private readonly string? _runRoot;
+    private string? _identity;
 
     /// <summary>
     /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
@@ -74,7 +75,8 @@ public sealed partial class DockerEngine : IContainerEngine
         }
     }
 
-    public Task<string> GetIdentityAsync(CancellationToken cancellationToken) => CallAsync(async ct =>
+    /// <summary>Asked of the engine once per connection: it does not change.</summary>
+    public async Task<string> GetIdentityAsync(CancellationToken cancellationToken) => _identity ??= await CallAsync(async ct =>
     {
         var info = await _client.System.GetSystemInfoAsync(ct);
         return $"{info.ID} {info.Name} {info.DockerRootDir}";
@@ -217,7 +219,7 @@ public sealed partial class DockerEngine : IContainerEngine
         }
     }, cancellationToken);
 
-    /// <summary>Starts a helper; one that only writes output gets the FIFO when the engine is local (the fast path).</summary>
+    /// <summary>Starts a helper; on a local engine its output (or, for one that reads stdin, its input) goes through a FIFO (the fast path).</summary>
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => CallAsync<IHelper>(async ct =>
     {
         var fifo = _output == HelperOutput.Fifo ? HelperFifo.Create(_runRoot, forInput: spec.OpenStdin) : null;

@@ -15,7 +15,6 @@ public sealed record Downtime(string Container, double Seconds);
 /// </summary>
 public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, ILogger log)
 {
-    private string? _identity;
 
     /// <summary>Starts the containers that runs which died left stopped, unless a live run still needs them stopped.</summary>
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken)
@@ -26,7 +25,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         var started = new List<string>();
         foreach (var dead in entries.Where(e => !e.OwnerAlive))
         {
-            if (!dead.IsOn(await IdentityAsync(cancellationToken)))
+            if (!dead.IsOn(await engine.GetIdentityAsync(cancellationToken)))
             {
                 // Another engine's containers: started by the next run against that engine (or 'recover' there).
                 log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
@@ -67,7 +66,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             shared = containers.Where(c => !c.Running && stoppedByOthers.Contains(c.Id)).Select(c => new StoppedContainer(c.Id, c.Name)).ToList();
             journal.Record(new JournalEntry(runId, ProcessIdentity.Current, DateTimeOffset.UtcNow, [.. toStop, .. shared])
             {
-                Engine = await IdentityAsync(cancellationToken),
+                Engine = await engine.GetIdentityAsync(cancellationToken),
                 Endpoint = engine.Endpoint,
             });
         }
@@ -91,10 +90,6 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
 
         return set;
     }
-
-    /// <summary>The engine's identity, asked once: journal entries are kept per engine.</summary>
-    private async Task<string> IdentityAsync(CancellationToken cancellationToken) =>
-        _identity ??= await engine.GetIdentityAsync(cancellationToken);
 
     private async Task<IReadOnlyList<Downtime>> RestartAsync(string runId, IReadOnlyList<StoppedContainer> containers, IReadOnlyDictionary<string, Stopwatch> clocks, CancellationToken cancellationToken)
     {
