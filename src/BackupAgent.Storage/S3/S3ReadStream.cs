@@ -26,6 +26,8 @@ internal sealed class S3ReadStream : ReadOnlyStream
     private GetObjectResponse _response;
     private long _position;
     private int _failuresInARow;
+    private CancellationTokenSource? _stall;
+    private CancellationToken _stallCaller;
 
     /// <param name="first">The first response (the whole object).</param>
     /// <param name="openFrom">Requests the object from a byte offset, matching an ETag (retries of the request itself included).</param>
@@ -50,11 +52,10 @@ internal sealed class S3ReadStream : ReadOnlyStream
 
         while (true)
         {
-            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            stall.CancelAfter(StallTimeout);
             try
             {
-                var n = await _response.ResponseStream.ReadAsync(buffer, stall.Token);
+                var n = await _response.ResponseStream.ReadAsync(buffer, ArmStall(cancellationToken));
+                _stall!.CancelAfter(Timeout.InfiniteTimeSpan);
                 if (n == 0)
                 {
                     throw new IOException($"the body ended after {_position} of {_length} bytes");
@@ -81,10 +82,28 @@ internal sealed class S3ReadStream : ReadOnlyStream
         }
     }
 
+    /// <summary>
+    /// The token for one read: the caller's, and cancelled after <see cref="StallTimeout"/>. One source serves every
+    /// read (this is the hot path) until it fires or the caller's token changes.
+    /// </summary>
+    private CancellationToken ArmStall(CancellationToken caller)
+    {
+        if (_stall is null || _stall.IsCancellationRequested || caller != _stallCaller)
+        {
+            _stall?.Dispose();
+            _stall = CancellationTokenSource.CreateLinkedTokenSource(caller);
+            _stallCaller = caller;
+        }
+
+        _stall.CancelAfter(StallTimeout);
+        return _stall.Token;
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            _stall?.Dispose();
             _response.Dispose();
         }
 
