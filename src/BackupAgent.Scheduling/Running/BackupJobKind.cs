@@ -20,8 +20,7 @@ public sealed class BackupJobKind : IJobKind
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        var dest = Destinations.Resolve(run.Agent, job.Destination!)!;
-        var store = run.Wiring.OpenStore(dest, $"the destination of job {job.Name}", run.Log);
+        var store = run.OpenDestination();
         await using var engine = run.Wiring.OpenEngine(run.Log);
         var compression = Compressions.Parse(job.Compression);
         var requests = await PlanAsync(engine, run, compression, cancellationToken);
@@ -75,8 +74,7 @@ public sealed class BackupJobKind : IJobKind
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        var dest = Destinations.Resolve(run.Agent, job.Destination!)!;
-        var store = run.Wiring.OpenStore(dest, $"the destination of job {job.Name}", run.Log);
+        var store = run.OpenDestination();
         await using var engine = run.Wiring.OpenEngine(run.Log);
         var lines = new List<string>();
         foreach (var request in await PlanAsync(engine, run, Compressions.Parse(job.Compression), cancellationToken))

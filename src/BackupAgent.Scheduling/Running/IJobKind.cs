@@ -1,3 +1,4 @@
+using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
 using Serilog;
 
@@ -18,7 +19,14 @@ public interface IJobKind
 }
 
 /// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
-public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, VolumeLocks Locks, IOperationWiring Wiring);
+public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, VolumeLocks Locks, IOperationWiring Wiring)
+{
+    /// <summary>The job's destination, relative paths resolved against the configuration file's directory.</summary>
+    public string Destination => Destinations.Resolve(Agent, Job.Destination!)!;
+
+    /// <summary>Opens the job's destination store.</summary>
+    public IBackupStore OpenDestination() => Wiring.OpenStore(Destination, $"the destination of job {Job.Name}", Log);
+}
 
 /// <summary>What a run did: the backup sets it wrote (or deleted) and their size, and what a person should look at.</summary>
 public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)

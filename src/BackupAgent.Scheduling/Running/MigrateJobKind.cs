@@ -31,9 +31,7 @@ public sealed class MigrateJobKind : IJobKind
     private static async Task<List<MigrateResult>> MigrateAsync(JobRun run, bool dryRun, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        var via = job.Destination is { Length: > 0 } dest
-            ? run.Wiring.OpenStore(Destinations.Resolve(run.Agent, dest)!, $"the destination of job {job.Name}", run.Log)
-            : null;
+        var via = job.Destination is { Length: > 0 } ? run.OpenDestination() : null;
         await using var source = run.Wiring.OpenEngine(run.Log);
         await using var target = run.Wiring.OpenEngine(job.TargetEngine!, run.Log);
         var requests = job.Sources.Containers.Select(c => new MigrateRequest([], c)).ToList();

@@ -40,8 +40,7 @@ public sealed class PruneJobKind : IJobKind
     private static Task<PruneResult> PruneAsync(JobRun run, bool dryRun, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
-        var zone = job.TimeZone is { Length: > 0 } name ? TimeZoneInfo.FindSystemTimeZoneById(name) : TimeZoneInfo.Local;
-        return new PruneOperation(store, run.Log, TimeProvider.System).RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, zone, dryRun), cancellationToken);
+        return new PruneOperation(run.OpenDestination(), run.Log, TimeProvider.System)
+            .RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, job.TimeZone(), dryRun), cancellationToken);
     }
 }

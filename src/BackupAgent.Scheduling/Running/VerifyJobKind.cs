@@ -14,12 +14,12 @@ public sealed class VerifyJobKind : IJobKind
 
     public Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(
-            [$"verify the newest backup set at {Destinations.Resolve(run.Agent, run.Job.Destination!)}{(run.Job.Deep ? ", restoring it into a scratch volume and comparing every file" : "")}"]);
+            [$"verify the newest backup set at {run.Destination}{(run.Job.Deep ? ", restoring it into a scratch volume and comparing every file" : "")}"]);
 
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        var store = run.Wiring.OpenStore(Destinations.Resolve(run.Agent, job.Destination!)!, $"the destination of job {job.Name}", run.Log);
+        var store = run.OpenDestination();
         await using var engine = job.Deep ? run.Wiring.OpenEngine(run.Log) : null;
         var result = await new VerifyOperation(store, run.Log, engine).RunAsync("latest", JobKeys.Of(job), cancellationToken);
         var failures = new List<string>();
