@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Faults;
@@ -15,7 +14,7 @@ public sealed class DiskFullTests : IAsyncLifetime
     {
         if (_mount is not null)
         {
-            await RunAsync("umount", _mount);
+            await HostCommand.RunAsync("umount", _mount);
         }
 
         await _scope.DisposeAsync();
@@ -25,7 +24,7 @@ public sealed class DiskFullTests : IAsyncLifetime
     public async Task A_destination_that_fills_up_fails_saying_so_removes_the_partial_file_and_keeps_earlier_backups()
     {
         _mount = Directory.CreateDirectory(Path.Combine(_scope.Directory, "small")).FullName;
-        await RunAsync("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
+        await HostCommand.RunAsync("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
         var small = await _scope.CreateVolumeAsync("fits");
         await TestScope.ShellInVolumeAsync(small, "echo small > /d/f");
         var earlier = System.Text.Json.JsonDocument.Parse((await Agent.SucceedAsync("backup", "--to", _mount, "--volume", small, "--json")).Stdout)
@@ -52,12 +51,5 @@ public sealed class DiskFullTests : IAsyncLifetime
         }
 
         FaultLedger.Settle("a destination that fills up", 1, next.ExitCode == 0, lost);
-    }
-
-    private static async Task RunAsync(string command, params string[] args)
-    {
-        using var process = Process.Start(command, args);
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Faults;
@@ -33,22 +32,17 @@ public sealed class EngineRestartTests : IAsyncLifetime
         await using (var agent = AgentProcess.Start(backup))
         {
             await agent.WaitForLogAsync($"Reading Volume {volume}");
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!Directory.EnumerateFiles(_scope.Backups, "*", SearchOption.AllDirectories).Any(f => !f.StartsWith(baseline) && new FileInfo(f).Length > (4 << 20)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the archive never grew");
-                await Task.Delay(10);
-            }
+            await Poll.ArchiveGrowsAsync(_scope.Backups, baseline);
 
             // Pin the fault mid-stream: the agent is paused while the engine restarts, so the helper cannot finish first.
-            await SignalAsync("STOP", agent.Pid);
+            await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
             try
             {
                 await RestartEngineAsync();
             }
             finally
             {
-                await SignalAsync("CONT", agent.Pid);
+                await HostCommand.RunAsync("kill", "-CONT", $"{agent.Pid}");
             }
 
             failed = await agent.WaitAsync();
@@ -76,29 +70,15 @@ public sealed class EngineRestartTests : IAsyncLifetime
         FaultLedger.Settle("the Docker engine restarted during a backup", 1, recovered, lost);
     }
 
-    private static async Task SignalAsync(string signal, int pid)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", $"{pid}"]);
-        await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
-    }
-
     /// <summary>Stops the second engine by its pid (SIGTERM, as a service manager does) and starts it again with install/second-engine.</summary>
     private static async Task RestartEngineAsync()
     {
         var directory = Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_ENGINE2_DIR") ?? throw new InvalidOperationException("BACKUP_AGENT_TEST_ENGINE2_DIR is not set: run install/test");
         var pid = File.ReadAllText(Path.Combine(directory, "pid")).Trim();
-        await SignalAsync("TERM", int.Parse(pid));
+        await HostCommand.RunAsync("kill", "-TERM", pid);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Directory.Exists($"/proc/{pid}"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the second engine did not stop within 60 s");
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "the second engine did not stop within 60 s");
 
-        using var start = Process.Start(new ProcessStartInfo("bash", [Path.Combine(Repository.Root, "install", "second-engine"), "start", directory]) { RedirectStandardOutput = true })!;
-        await start.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        Assert.Equal(0, start.ExitCode);
+        await HostCommand.RunAsync("bash", Path.Combine(Repository.Root, "install", "second-engine"), "start", directory);
     }
 }

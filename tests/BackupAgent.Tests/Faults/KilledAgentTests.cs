@@ -45,12 +45,11 @@ public sealed class KilledAgentTests : IAsyncLifetime
             {
                 case "while-stopped":
                     await agent.WaitForLogAsync($"Stopping container {app}");
-                    await WaitUntilAsync(async () => !await TestScope.IsRunningAsync(app), "the app never stopped");
+                    await Poll.UntilAsync(async () => !await TestScope.IsRunningAsync(app), "the app never stopped");
                     break;
                 case "mid-stream":
                     await agent.WaitForLogAsync($"Reading Volume {volumes[0]}");
-                    await WaitUntilAsync(() => Task.FromResult(Directory.EnumerateFiles(_scope.Backups, "*", SearchOption.AllDirectories)
-                        .Any(f => !f.Contains(baseline) && new FileInfo(f).Length > (4 << 20))), "the archive never grew");
+                    await Poll.ArchiveGrowsAsync(_scope.Backups, baseline);
                     break;
                 case "between-archives":
                     await agent.WaitForLogAsync($"Reading Volume {volumes[1]}");
@@ -105,7 +104,7 @@ public sealed class KilledAgentTests : IAsyncLifetime
                 // Once the unpacking helper runs, wait until the agent has fed it 8 MB more.
                 await agent.WaitForLogAsync($"for restore of {volumes[0]} into {target}; its input comes through");
                 var fed = BytesWritten(pid);
-                await WaitUntilAsync(() => Task.FromResult(BytesWritten(pid) > fed + (8 << 20)), "the restore never fed its helper");
+                await Poll.UntilAsync(() => Task.FromResult(BytesWritten(pid) > fed + (8 << 20)), "the restore never fed its helper");
             }
 
             agent.Kill();
@@ -174,14 +173,4 @@ public sealed class KilledAgentTests : IAsyncLifetime
     /// <summary>The bytes a process has written so far (any file, FIFOs included), from /proc/PID/io.</summary>
     private static long BytesWritten(int pid) =>
         long.Parse(File.ReadLines($"/proc/{pid}/io").First(l => l.StartsWith("wchar:", StringComparison.Ordinal))["wchar:".Length..].Trim());
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(10);
-        }
-    }
 }

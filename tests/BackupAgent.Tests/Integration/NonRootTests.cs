@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Integration;
@@ -34,7 +33,7 @@ public sealed class NonRootTests : IAsyncLifetime
         Assert.True(await TestScope.IsRunningAsync(writer));
         var set = Directory.GetDirectories(backups).Single();
         Assert.All(Directory.EnumerateFiles(set), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
-        Assert.Equal(Uid.ToString(), (await Shell("stat", "-c", "%u", Path.Combine(set, "manifest.json"))).Trim());
+        Assert.Equal(Uid.ToString(), (await HostCommand.RunAsync("stat", "-c", "%u", Path.Combine(set, "manifest.json"))).Trim());
 
         var verify = await RunAsync(agent, home, "verify", "--from", backups, "--deep");
         Assert.True(verify.ExitCode == 0, verify.Stderr);
@@ -64,29 +63,13 @@ public sealed class NonRootTests : IAsyncLifetime
 
     private static async Task<(int ExitCode, string Stderr)> RunAsync(string agent, string home, params string[] args)
     {
-        var socketGroup = (await Shell("stat", "-c", "%g", "/var/run/docker.sock")).Trim();
+        var socketGroup = (await HostCommand.RunAsync("stat", "-c", "%g", "/var/run/docker.sock")).Trim();
         string[] asUser = ["setpriv", "--reuid", $"{Uid}", "--regid", $"{Uid}", "--groups", socketGroup, "--inh-caps=-all", "--", "env", $"HOME={home}"];
         await using var process = AgentProcess.StartFrom(agent, asUser, args);
-        var result = await process.WaitAsync();
-        return result;
+        return await process.WaitAsync();
     }
 
-    private static int Owner(string path) => int.Parse(Shell("stat", "-c", "%u", path).GetAwaiter().GetResult().Trim());
+    private static int Owner(string path) => int.Parse(HostCommand.RunAsync("stat", "-c", "%u", path).GetAwaiter().GetResult().Trim());
 
-    private static void Chown(string path) => Shell("chown", "-R", $"{Uid}:{Uid}", path).GetAwaiter().GetResult();
-
-    private static async Task<string> Shell(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
-        return output;
-    }
+    private static void Chown(string path) => HostCommand.RunAsync("chown", "-R", $"{Uid}:{Uid}", path).GetAwaiter().GetResult();
 }
