@@ -110,7 +110,9 @@ internal sealed class DockerHelper : IHelper
                 PidsLimit = 64,
                 VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null,
                 Mounts = spec.Mounts.Where(m => !m.IsHostPath)
-                    .Select(m => new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })
+                    // No copy: the engine would otherwise fill an empty volume with the image's directory at the
+                    // mount point, changing the volume root's owner and mode (a backup must never write its sources).
+                    .Select(m => new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly, VolumeOptions = new VolumeOptions { NoCopy = true } })
                     .ToList(),
                 Binds = binds,
             },

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Operations;
 using Serilog;
 
 namespace BackupAgent.Core.Consistency;
@@ -31,6 +32,13 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
                 log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
                     dead.Containers.Select(c => c.Name), dead.Endpoint, dead.RunId);
                 continue;
+            }
+
+            foreach (var restore in dead.Restores)
+            {
+                log.Warning("{Action} the restore into {Target} of run {RunId}, which an agent left unfinished",
+                    restore.Committing ? "Completing" : "Rolling back", restore.Target, dead.RunId);
+                await StagedTarget.SettleAsync(engine, restore, cancellationToken);
             }
 
             foreach (var container in dead.Containers.Reverse().Where(c => !neededByLive.Contains(c.Id)))
@@ -131,14 +139,26 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             throw new BackupAgentException(string.Join("; ", failures) + $" (the journal in {journal.Directory} keeps it; 'backup-agent recover' retries)");
         }
 
-        journal.Remove(runId);
+        journal.ReleaseContainers(runId);
         return downtimes;
     }
 
     private async Task ForgetAsync(string runId, CancellationToken cancellationToken)
     {
         using var _ = await journal.LockAsync(cancellationToken);
-        journal.Remove(runId);
+        journal.ReleaseContainers(runId);
+    }
+
+    /// <summary>Records the targets a run is restoring into (none: all settled), in the run's entry, before they are touched.</summary>
+    public async Task JournalRestoresAsync(string runId, IReadOnlyList<StagedRestore> restores, CancellationToken cancellationToken)
+    {
+        using var _ = await journal.LockAsync(cancellationToken);
+        var entry = journal.Find(runId) ?? new JournalEntry(runId, ProcessIdentity.Current, DateTimeOffset.UtcNow, [])
+        {
+            Engine = await engine.GetIdentityAsync(cancellationToken),
+            Endpoint = engine.Endpoint,
+        };
+        journal.Record(entry with { Restores = restores });
     }
 
     /// <summary>The containers one run stopped; <see cref="RestartAsync"/> starts them again, once.</summary>

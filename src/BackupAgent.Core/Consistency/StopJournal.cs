@@ -14,10 +14,19 @@ public sealed record JournalEntry(string RunId, string Owner, DateTimeOffset Sta
     /// <summary>Where that engine was reached, for messages.</summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>The targets the run is restoring into (stage, verify, swap): what recovery rolls back or completes.</summary>
+    public IReadOnlyList<StagedRestore> Restores { get; init; } = [];
+
     public bool IsOn(string engine) => Engine is null || Engine == engine;
 }
 
 public sealed record StoppedContainer(string Id, string Name);
+
+/// <summary>
+/// A target a run is restoring into: its staging token, whether the run created it, and whether the swap had begun
+/// (then recovery completes it; before that it rolls it back).
+/// </summary>
+public sealed record StagedRestore(string Target, string Token, bool Created, bool Committing);
 
 /// <summary>
 /// The journal of stopped containers, on disk in the state directory (one file per run, written and flushed before
@@ -69,9 +78,15 @@ public sealed class StopJournal(string directory)
         return entries;
     }
 
-    /// <summary>Writes a run's entry durably (temporary file, fsync, rename).</summary>
+    /// <summary>Writes a run's entry durably (temporary file, fsync, rename); an entry with nothing left to undo is removed.</summary>
     public void Record(JournalEntry entry)
     {
+        if (entry.Containers.Count == 0 && entry.Restores.Count == 0)
+        {
+            Remove(entry.RunId);
+            return;
+        }
+
         EnsureDirectory();
         var path = PathOf(entry.RunId);
         var temp = path + ".tmp";
@@ -85,6 +100,19 @@ public sealed class StopJournal(string directory)
     }
 
     public void Remove(string runId) => File.Delete(PathOf(runId));
+
+    /// <summary>The entry of one run, or null when it has none.</summary>
+    public JournalEntry? Find(string runId) =>
+        File.Exists(PathOf(runId)) ? JsonSerializer.Deserialize<JournalEntry>(File.ReadAllBytes(PathOf(runId)), Json) : null;
+
+    /// <summary>Forgets the containers of a run (they were started, or are left stopped on purpose); its restores stay until settled.</summary>
+    public void ReleaseContainers(string runId)
+    {
+        if (Find(runId) is { } entry)
+        {
+            Record(entry with { Containers = [] });
+        }
+    }
 
     private string PathOf(string runId) => Path.Combine(directory, runId + ".json");
 

@@ -10,15 +10,18 @@ namespace BackupAgent.Core.Operations;
 /// <summary>
 /// A restore drill: unpacks an archive into a scratch volume through a helper, reads the result back as a tar and
 /// compares every entry (type, mode, owner, mtime, size, content hash, link) with the index recorded at backup
-/// time. The scratch volume is removed on every path.
+/// time. The archive is read once, checked (size, SHA-256, entries) as it is unpacked. The scratch volume is removed
+/// on every path.
 /// </summary>
 public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILogger log)
 {
+    /// <summary>What is wrong with the archive: read once, into the scratch volume, then compared file by file.</summary>
     public async Task<IReadOnlyList<string>> ProblemsAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
     {
         if (archive.Index is null)
         {
-            return [$"archive '{archive.File}' has no per-file index: it cannot be verified deeply"];
+            return [.. await ArchiveRead.ProblemsAsync(store, set, archive, key, null, cancellationToken),
+                $"archive '{archive.File}' has no per-file index: it cannot be verified deeply"];
         }
 
         var expected = await ReadIndexAsync(store, set, archive, key, cancellationToken);
@@ -27,7 +30,15 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         try
         {
             log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);
-            await ArchiveUnpacker.UnpackAsync(engine, store, set, archive, scratch, clearFirst: false, key, cancellationToken);
+            var target = new StagedTarget(engine, scratch, StagedTarget.NewToken());
+            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
+                (tar, fed, ct) => target.StageAsync(archive.Volume, tar, fed, archive, replacing: false, ct), cancellationToken);
+            if (problems.Count > 0)
+            {
+                return problems;
+            }
+
+            await target.CommitAsync(cancellationToken);
             var actual = await IndexVolumeAsync(engine, scratch, cancellationToken);
             return TarIndex.Compare(expected, actual).Select(d => $"restored '{archive.Volume}': {d}").ToList();
         }

@@ -226,47 +226,51 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         }
     }
 
-    /// <summary>Streams each source's tar from a helper on the source into a helper on the target, then compares.</summary>
+    /// <summary>
+    /// Streams each source's tar from a helper on the source into a helper that stages it on the target; once every
+    /// target is staged they are swapped in (or, on a failure, all left as they were), then compared.
+    /// </summary>
     private async Task<List<MigratedVolume>> StreamAsync(IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
     {
-        var moved = new List<MigratedVolume>();
-        foreach (var (step, state) in steps.Zip(states))
+        var read = new (List<TarIndexEntry> Expected, TarStats Stats, string Sha256)[steps.Count];
+        var targets = steps.Zip(states, (step, state) => new StagedRestore(step.Target, StagedTarget.NewToken(), state.Create, Committing: false)).ToList();
+        await StagedTarget.StageThenSwapAsync(target, targets, async (staged, i, ct) =>
         {
-            await CreateTargetAsync(step, state, cancellationToken);
+            var (step, state) = (steps[i], states[i]);
+            await CreateTargetAsync(step, state, ct);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
-            await using var reader = await source.StartHelperAsync(step.Source.Helper, cancellationToken);
-            await using var writer = await target.StartHelperAsync(ArchiveUnpacker.ExtractSpec($"migration of {step.Source.Volume} into {step.Target}", step.Target, state.NonEmpty), cancellationToken);
+            await using var reader = await source.StartHelperAsync(step.Source.Helper, ct);
             var expected = new List<TarIndexEntry>();
             await using var indexer = new IndexingTee((entry, _) =>
             {
                 expected.Add(entry);
                 return ValueTask.CompletedTask;
-            }, cancellationToken);
+            }, ct);
             var tar = new TarStatsStream(indexer.Observe(reader.StandardOutput));
             await using var hashed = new HashingStream(tar);
-            await writer.FeedInputAsync(hashed, cancellationToken);
 
             // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
-            var written = await writer.WaitAsync(cancellationToken);
-            if (written.ExitCode != 0)
+            await staged.StageAsync(step.Source.Volume, hashed, tar.Stats, null, replacing: state.NonEmpty, ct);
+            var exit = await reader.WaitAsync(ct);
+            if (exit.ExitCode is not (0 or 1) || !tar.Stats.Ended)
             {
-                throw new HelperFailedException($"writing '{step.Target}' on {target.Endpoint}", written.ExitCode, written.Stderr);
-            }
-
-            var read = await reader.WaitAsync(cancellationToken);
-            if (read.ExitCode is not (0 or 1) || !tar.Stats.Ended)
-            {
-                throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", read.ExitCode, read.Stderr);
+                throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", exit.ExitCode, exit.Stderr);
             }
 
             await indexer.FinishAsync();
-            moved.Add(await CompareAsync(step, state, expected, tar.Stats, hashed.Sha256, cancellationToken));
+            read[i] = (expected, tar.Stats, hashed.Sha256);
+        }, journal: null, log, cancellationToken);
+
+        var moved = new List<MigratedVolume>();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            moved.Add(await CompareAsync(steps[i], states[i], read[i].Expected, read[i].Stats, read[i].Sha256, cancellationToken));
         }
 
         return moved;
     }
 
-    /// <summary>Backs the sources up into the via store (a set that stays), then restores each on the target.</summary>
+    /// <summary>Backs the sources up into the via store (a set that stays), then restores it on the target and compares.</summary>
     private async Task<List<MigratedVolume>> ViaStoreAsync(string setId, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
     {
         var archiver = new SourceArchiver(source, via!, log);
@@ -281,11 +285,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         await new BackupCatalog(via!).SaveAsync(set, cancellationToken);
         log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", setId, via!.Location, target.Endpoint);
 
+        var restoreSteps = steps.Zip(archives, states).Select(s => (new RestoreStep(s.Second, s.First.Target), s.Third)).ToList();
+        await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, journal: null, log, cancellationToken);
         var moved = new List<MigratedVolume>();
         foreach (var ((step, state), archive) in steps.Zip(states).Zip(archives))
         {
-            await CreateTargetAsync(step, state, cancellationToken);
-            await ArchiveUnpacker.UnpackAsync(target, via, set, archive, step.Target, clearFirst: state.NonEmpty, null, cancellationToken);
             var expected = await DeepVerify.ReadIndexAsync(via, set, archive, null, cancellationToken);
             var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
             moved.Add(new MigratedVolume(step.Source.Volume, step.Target, state.Create, archive.Files, archive.ContentBytes, archive.Sha256, differences));

@@ -2,7 +2,6 @@ using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
-using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -20,8 +19,12 @@ public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> 
 public sealed record RestoredVolume(string Volume, string Target, bool Created, long Files, long Bytes);
 
 /// <summary>
-/// Restores a set: every check (names, targets, archive checksums) passes before any volume is touched;
-/// then each archive is streamed through decompression into a helper that unpacks it and syncs.
+/// Restores a set: names and targets are checked before anything is touched; then stage, verify, swap. Each archive
+/// is read once, streamed through decryption and decompression into a helper that unpacks it into a staging directory
+/// on its target's file system, and checked (size, SHA-256, entries) at the end of that read. Only when every archive
+/// is staged and intact are the targets' contents replaced, by renames; on any failure before that every target is as
+/// it was and the volumes the restore created are removed. The staged targets are journalled with the run, so a kill
+/// is rolled back (before the swap) or completed (inside it) by the next run or <c>recover</c>.
 /// </summary>
 public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log)
 {
@@ -34,30 +37,16 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
 
-        var targets = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
-        log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
-        await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);
-
+        var states = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
         var users = request.Stop
             ? (await engine.ListContainersAsync(null, cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()
             : [];
-        var stopped = await stopper.StopAsync($"restore-{Guid.NewGuid():N}", StopOrder.Sort(users), null, cancellationToken);
-        var restored = new List<RestoredVolume>();
+        var runId = $"restore-{Guid.NewGuid():N}";
+        var stopped = await stopper.StopAsync(runId, StopOrder.Sort(users), null, cancellationToken);
+        var steps = plan.Steps.Zip(states).ToList();
         try
         {
-            foreach (var (step, target) in plan.Steps.Zip(targets))
-            {
-                if (target.Create)
-                {
-                    var archive = step.Archive;
-                    await engine.CreateVolumeAsync(
-                        new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
-                }
-
-                await ArchiveUnpacker.UnpackAsync(engine, store, set, step.Archive, step.Target, clearFirst: target.NonEmpty, request.Key, cancellationToken);
-                restored.Add(new RestoredVolume(step.Archive.Volume, step.Target, target.Create, step.Archive.Files, step.Archive.ContentBytes));
-                log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
-            }
+            await RestoreAsync(engine, store, set, steps, request.Key, (restores, ct) => stopper.JournalRestoresAsync(runId, restores, ct), log, cancellationToken);
         }
         catch (Exception failure)
         {
@@ -66,6 +55,37 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         }
 
         var downtimes = await stopped.RestartAsync(cancellationToken);
+        var restored = steps.Select(s => new RestoredVolume(s.First.Archive.Volume, s.First.Target, s.Second.Create, s.First.Archive.Files, s.First.Archive.ContentBytes)).ToList();
         return new RestoreResult(set, restored, downtimes);
+    }
+
+    /// <summary>Restores archives of <paramref name="set"/> into their targets on <paramref name="engine"/>, all or nothing.</summary>
+    internal static async Task RestoreAsync(
+        IContainerEngine engine, IBackupStore store, BackupSet set, IReadOnlyList<(RestoreStep Step, TargetCheck.State State)> steps, ArchiveKey? key,
+        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
+    {
+        log.Information("Restoring {Count} archive(s) of set {SetId}, each checked as it is read, before any target is changed", steps.Count, set.Id);
+        var targets = steps.Select(s => new StagedRestore(s.Step.Target, StagedTarget.NewToken(), s.State.Create, Committing: false)).ToList();
+        await StagedTarget.StageThenSwapAsync(engine, targets, async (target, i, ct) =>
+        {
+            var (step, state) = steps[i];
+            var archive = step.Archive;
+            if (state.Create)
+            {
+                await engine.CreateVolumeAsync(new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), ct);
+            }
+
+            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
+                (tar, fed, c) => target.StageAsync(archive.Volume, tar, fed, archive, replacing: state.NonEmpty, c), ct);
+            if (problems.Count > 0)
+            {
+                throw new BackupAgentException($"backup set '{set.Id}' cannot be restored, no volume was touched: {string.Join("; ", problems)}");
+            }
+        }, journal, log, cancellationToken);
+
+        foreach (var (step, _) in steps)
+        {
+            log.Information("Restored {Volume} into {Target}", step.Archive.Volume, step.Target);
+        }
     }
 }

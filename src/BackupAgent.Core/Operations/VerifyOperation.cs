@@ -16,8 +16,8 @@ public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> P
 
 /// <summary>
 /// Reads every archive of a set once, checking its SHA-256, its encryption, its compression and its tar entries
-/// against the manifest. Given an engine (<c>--deep</c>), it also restores each archive into a scratch volume and
-/// compares every file with the index recorded at backup time.
+/// against the manifest. Given an engine (<c>--deep</c>), that one read restores each archive into a scratch volume,
+/// whose every file is then compared with the index recorded at backup time.
 /// </summary>
 public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerEngine? deepWith = null)
 {
@@ -52,11 +52,9 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
         var verdicts = new List<ArchiveVerdict>();
         foreach (var archive in set.Archives)
         {
-            var problems = (await ArchiveCheck.ProblemsAsync(store, set, archive, key, CheckDepth.Unpack, cancellationToken)).ToList();
-            if (deep is not null && problems.Count == 0)
-            {
-                problems.AddRange(await deep.ProblemsAsync(set, archive, key, cancellationToken));
-            }
+            var problems = deep is null
+                ? await ArchiveRead.ProblemsAsync(store, set, archive, key, null, cancellationToken)
+                : await deep.ProblemsAsync(set, archive, key, cancellationToken);
 
             foreach (var problem in problems)
             {

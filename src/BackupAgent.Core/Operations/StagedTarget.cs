@@ -1,0 +1,214 @@
+using BackupAgent.Core.Consistency;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>
+/// The one way a tar goes into a target (a volume or host path): stage, verify, swap. The tar is unpacked into a
+/// staging directory on the target's own file system (<c>.backup-agent-stage-TOKEN</c> in its root) while the
+/// current contents stay; the caller checks what it fed (hash, counts); only then <see cref="CommitAsync"/> swaps
+/// the staged tree in by renames, or <see cref="RollbackAsync"/> removes it, leaving the target exactly as it was.
+/// <para>
+/// Staging first records the root's mtime (<c>.backup-agent-was-TOKEN</c>), so that a rollback restores it too.
+/// The swap is resumable: renaming the staging directory to <c>.backup-agent-commit-TOKEN</c> is the commit point;
+/// after it, the old entries move into <c>.backup-agent-old-TOKEN</c> (renamed <c>-trash-</c> once all are there),
+/// the new ones move up, the emptied directory becomes <c>-done-</c>, carrying the root's owner and mode, and the
+/// trash is removed. Run again with the same token, the commit finishes whatever a kill interrupted, so a caller that
+/// journals the token and whether it had committed can complete or roll back after a crash.
+/// </para>
+/// </summary>
+public sealed class StagedTarget(IContainerEngine engine, string target, string token)
+{
+    /// <summary>Exit code of the stage helper when the target's file system has too little room (nothing was written).</summary>
+    public const int NoRoom = 66;
+
+    /// <summary>Exit code of the helpers when a rename or removal in the target failed.</summary>
+    public const int SwapFailed = 65;
+
+    private static readonly string StageScript = $$"""
+        t=$1; k=$2; stage="$t/.backup-agent-stage-$k"; mode=$3; need_bytes=$4; need_entries=$5
+        set -- $(stat -f -c '%a %S %d %c' "$t")
+        free=$(( $1 * $2 )); inodes=$3; total_inodes=$4
+        stays=""; [ "$mode" = replace ] && stays=" (the current contents stay until the restored ones replace them)"
+        if [ "$total_inodes" -gt 0 ] && [ "$need_entries" -gt "$inodes" ]; then
+          echo "the archive holds $need_entries entries; the target's file system has $inodes free inodes$stays" >&2; exit {{NoRoom}}
+        fi
+        if [ "$need_bytes" -gt "$free" ]; then
+          echo "the archive holds $need_bytes bytes; the target's file system has $free bytes free$stays" >&2; exit {{NoRoom}}
+        fi
+        touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapFailed}}
+        /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions --directory="$stage" || exit $?
+        sync -f "$t" 2>/dev/null || sync
+        """;
+
+    private static readonly string FinishScript = $$"""
+        t=$1; k=$2; action=$3
+        stage="$t/.backup-agent-stage-$k"; commit="$t/.backup-agent-commit-$k"; old="$t/.backup-agent-old-$k"
+        trash="$t/.backup-agent-trash-$k"; done="$t/.backup-agent-done-$k"; mark=".backup-agent-root-$k"; was="$t/.backup-agent-was-$k"
+        if [ "$action" = rollback ]; then
+          [ ! -e "$was" ] || touch -r "$was" /tmp/was || exit {{SwapFailed}}
+          rm -rf "$stage" "$was" || exit {{SwapFailed}}
+          [ ! -e /tmp/was ] || touch -r /tmp/was "$t" || exit {{SwapFailed}}
+          sync -f "$t" 2>/dev/null || sync; exit 0
+        fi
+        if [ -d "$stage" ]; then mv "$stage" "$commit" || exit {{SwapFailed}}; fi
+        if [ -d "$commit" ] && [ ! -d "$trash" ]; then
+          mkdir -p "$old" || exit {{SwapFailed}}
+          [ -e "$old/$mark" ] || touch -r "$commit" "$old/$mark" || exit {{SwapFailed}}
+          find "$t" -mindepth 1 -maxdepth 1 ! -path "$commit" ! -path "$old" -exec sh -c 'exec mv -f "$@" "$0"' "$old" {} + || exit {{SwapFailed}}
+          mv "$old" "$trash" || exit {{SwapFailed}}
+        fi
+        if [ -d "$commit" ]; then
+          find "$commit" -mindepth 1 -maxdepth 1 -exec sh -c 'exec mv -f "$@" "$0"' "$t" {} + || exit {{SwapFailed}}
+          mv "$commit" "$done" || exit {{SwapFailed}}
+        fi
+        if [ -d "$done" ]; then
+          set -- $(stat -c '%u %g %a' "$done")
+          chown "$1:$2" "$t" && chmod "$3" "$t" || exit {{SwapFailed}}
+          [ ! -e "$trash/$mark" ] || touch -r "$trash/$mark" /tmp/mtime || exit {{SwapFailed}}
+          rm -rf "$trash" && rmdir "$done" || exit {{SwapFailed}}
+          [ ! -e /tmp/mtime ] || touch -r /tmp/mtime "$t" || exit {{SwapFailed}}
+        fi
+        sync -f "$t" 2>/dev/null || sync
+        """;
+
+    public string Target => target;
+
+    public string Token => token;
+
+    /// <summary>A fresh token: the staging names of one restore of one target.</summary>
+    public static string NewToken() => Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>
+    /// Unpacks <paramref name="tar"/> (the copy of <paramref name="volume"/>) into the staging directory; <paramref name="fed"/>
+    /// counts what passes. Given the contents its manifest <paramref name="declared"/>, the target's file system must first have room
+    /// for them (at least the tar's own size: tar writes no more than it reads) beside what it holds now. Throws naming
+    /// the target when there is no room, when the helper fails, or when it exits before it took the whole tar.
+    /// </summary>
+    public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken)
+    {
+        var needBytes = declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
+        var spec = new HelperSpec($"restore of {volume} into {target}",
+            ["sh", "-c", StageScript, "sh", HelperCommands.TargetPath, token, replacing ? "replace" : "keep", $"{needBytes}", $"{declared?.Files ?? 0}"])
+        {
+            Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
+            OpenStdin = true,
+            Writes = true,
+        };
+        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
+        await helper.FeedInputAsync(tar, cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        if (exit.ExitCode == NoRoom)
+        {
+            throw new BackupAgentException($"'{target}' has no room for '{volume}', nothing was written into it: {exit.Stderr.Trim()}");
+        }
+
+        if (exit.ExitCode != 0)
+        {
+            throw new HelperFailedException($"restoring '{volume}' into '{target}'", exit.ExitCode, exit.Stderr);
+        }
+
+        if (!fed.Ended || (declared is not null && fed.Entries != declared.Files))
+        {
+            throw new BackupAgentException(
+                $"restoring '{volume}' into '{target}': the helper exited after taking {fed.Entries}{(declared is null ? "" : $" of {declared.Files}")} entries{(fed.Ended ? "" : " and no end marker")}; the target was not changed");
+        }
+    }
+
+    /// <summary>Swaps the staged tree in (or finishes a swap a kill interrupted), then syncs the target's file system.</summary>
+    public Task CommitAsync(CancellationToken cancellationToken) => FinishAsync("commit", cancellationToken);
+
+    /// <summary>Removes the staging directory; the target's contents are as they were.</summary>
+    public Task RollbackAsync(CancellationToken cancellationToken) => FinishAsync("rollback", cancellationToken);
+
+    /// <summary>
+    /// Stages every target (with <paramref name="stage"/>, which also creates a target the restore creates), then swaps
+    /// them all in: either every target gets its new contents, or (a staging failed) every one is as it was and the
+    /// volumes created for it are removed. With a <paramref name="journal"/>, each state is recorded before it is
+    /// entered, so that recovery can settle a run that dies midway.
+    /// </summary>
+    public static async Task StageThenSwapAsync(
+        IContainerEngine engine, IReadOnlyList<StagedRestore> targets, Func<StagedTarget, int, CancellationToken, Task> stage,
+        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
+    {
+        journal ??= (_, _) => Task.CompletedTask;
+        await journal(targets, cancellationToken);
+        try
+        {
+            for (var i = 0; i < targets.Count; i++)
+            {
+                await stage(new StagedTarget(engine, targets[i].Target, targets[i].Token), i, cancellationToken);
+            }
+        }
+        catch (Exception)
+        {
+            await RollBackAsync(engine, targets, log);
+            await journal([], CancellationToken.None);
+            throw;
+        }
+
+        var committing = targets.Select(t => t with { Committing = true }).ToList();
+        await journal(committing, cancellationToken);
+        foreach (var target in committing)
+        {
+            await SettleAsync(engine, target, cancellationToken);
+        }
+
+        await journal([], cancellationToken);
+    }
+
+    /// <summary>
+    /// Finishes a journalled restore of a run that died: a swap that had committed is completed; one that had not is
+    /// rolled back, and a volume the restore created is removed.
+    /// </summary>
+    public static async Task SettleAsync(IContainerEngine engine, StagedRestore restore, CancellationToken cancellationToken)
+    {
+        if (restore.Committing)
+        {
+            await new StagedTarget(engine, restore.Target, restore.Token).CommitAsync(cancellationToken);
+        }
+        else if (restore.Created)
+        {
+            await engine.RemoveVolumeAsync(restore.Target, cancellationToken);
+        }
+        else
+        {
+            await new StagedTarget(engine, restore.Target, restore.Token).RollbackAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Rolls back restores that failed before their swap, each on its own: one that fails is logged and left to recovery.</summary>
+    public static async Task RollBackAsync(IContainerEngine engine, IEnumerable<StagedRestore> restores, ILogger log)
+    {
+        foreach (var restore in restores)
+        {
+            try
+            {
+                await SettleAsync(engine, restore, CancellationToken.None);
+            }
+            catch (Exception e) when (e is BackupAgentException or IOException)
+            {
+                log.Warning("Could not undo the restore into {Target}: {Error}", restore.Target, e.Message);
+            }
+        }
+    }
+
+    private async Task FinishAsync(string action, CancellationToken cancellationToken)
+    {
+        var spec = new HelperSpec($"{action} of the restore into {target}", ["sh", "-c", FinishScript, "sh", HelperCommands.TargetPath, token, action])
+        {
+            Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
+            Writes = true,
+        };
+        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        if (exit.ExitCode != 0)
+        {
+            throw new HelperFailedException($"the {action} of the restore into '{target}'", exit.ExitCode, exit.Stderr);
+        }
+    }
+}
