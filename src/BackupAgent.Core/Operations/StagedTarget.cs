@@ -146,8 +146,8 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         }
         catch (Exception)
         {
-            await RollBackAsync(engine, targets, log);
-            await journal([], CancellationToken.None);
+            // What cannot be rolled back now (the engine went away) stays journalled for recovery.
+            await journal(await RollBackAsync(engine, targets, log), CancellationToken.None);
             throw;
         }
 
@@ -181,9 +181,10 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         }
     }
 
-    /// <summary>Rolls back restores that failed before their swap, each on its own: one that fails is logged and left to recovery.</summary>
-    public static async Task RollBackAsync(IContainerEngine engine, IEnumerable<StagedRestore> restores, ILogger log)
+    /// <summary>Rolls back restores that failed before their swap, each on its own; returns those that could not be (logged), for recovery.</summary>
+    private static async Task<IReadOnlyList<StagedRestore>> RollBackAsync(IContainerEngine engine, IEnumerable<StagedRestore> restores, ILogger log)
     {
+        var left = new List<StagedRestore>();
         foreach (var restore in restores)
         {
             try
@@ -192,9 +193,12 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
             }
             catch (Exception e) when (e is BackupAgentException or IOException)
             {
-                log.Warning("Could not undo the restore into {Target}: {Error}", restore.Target, e.Message);
+                log.Warning("Could not undo the restore into {Target}, recovery will: {Error}", restore.Target, e.Message);
+                left.Add(restore);
             }
         }
+
+        return left;
     }
 
     private async Task FinishAsync(string action, CancellationToken cancellationToken)

@@ -70,6 +70,47 @@ public sealed class EngineRestartTests : IAsyncLifetime
         FaultLedger.Settle("the Docker engine restarted during a backup", 1, recovered, lost);
     }
 
+    [Fact]
+    public async Task A_forced_restore_during_an_engine_restart_leaves_the_old_contents_and_the_next_restore_succeeds()
+    {
+        var (volume, _) = await _scope.CreateAppOnAsync(_engine, "restart-src", "head -c 200000000 /dev/urandom > /d/big; echo small > /d/small");
+        var before = await VolumeSnapshot.TakeAsync(volume, _engine);
+        var state = Path.Combine(_scope.Directory, "state");
+        await Agent.SucceedAsync("backup", "--docker-host", _engine, "--to", _scope.Backups, "--volume", volume, "--compression", "none", "--state-dir", state);
+        var (target, user) = await _scope.CreateAppOnAsync(_engine, "restart-old", "echo old > /d/old; mkdir /d/dir; chown 9:9 /d/dir; chmod 0750 /d");
+        await HostCommand.RunAsync("docker", "-H", _engine, "stop", user);
+        var old = await VolumeSnapshot.TakeAsync(target, _engine);
+        string[] restore = ["restore", "--docker-host", _engine, "--from", _scope.Backups, "--volume", $"{volume}={target}", "--force", "--state-dir", state];
+
+        (int ExitCode, string Stderr) failed;
+        await using (var agent = AgentProcess.Start([.. restore, "--verbose"]))
+        {
+            await agent.WaitForLogAsync($"for restore of {volume} into {target}; its input comes through");
+            await agent.WhenWrittenAsync(8 << 20, "the restore never fed its helper");
+            await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
+            try
+            {
+                await RestartEngineAsync();
+            }
+            finally
+            {
+                await HostCommand.RunAsync("kill", "-CONT", $"{agent.Pid}");
+            }
+
+            failed = await agent.WaitAsync();
+        }
+
+        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Stderr}");
+        Assert.Contains("backup-agent: restore failed:", failed.Stderr);
+        var recover = await Agent.RunAsync("recover", "--docker-host", _engine, "--state-dir", state);
+        Assert.True(recover.ExitCode == 0, recover.ToString());
+        VolumeSnapshot.AssertEqual(old, await VolumeSnapshot.TakeAsync(target, _engine));
+
+        var next = await Agent.RunAsync(restore);
+        var lost = VolumeSnapshot.BytesLost(before, next.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(target, _engine) : null);
+        FaultLedger.Settle("the Docker engine restarted during a forced restore", 1, next.ExitCode == 0, lost);
+    }
+
     /// <summary>Stops the second engine by its pid (SIGTERM, as a service manager does) and starts it again with install/second-engine.</summary>
     private static async Task RestartEngineAsync()
     {

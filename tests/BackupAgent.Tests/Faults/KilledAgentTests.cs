@@ -104,8 +104,7 @@ public sealed class KilledAgentTests : IAsyncLifetime
             {
                 // Once the unpacking helper runs, wait until the agent has fed it 8 MB more.
                 await agent.WaitForLogAsync($"for restore of {volumes[0]} into {target}; its input comes through");
-                var fed = BytesWritten(pid);
-                await Poll.UntilAsync(() => Task.FromResult(BytesWritten(pid) > fed + (8 << 20)), "the restore never fed its helper");
+                await agent.WhenWrittenAsync(8 << 20, "the restore never fed its helper");
             }
 
             agent.Kill();
@@ -170,8 +169,4 @@ public sealed class KilledAgentTests : IAsyncLifetime
 
         return lost;
     }
-
-    /// <summary>The bytes a process has written so far (any file, FIFOs included), from /proc/PID/io.</summary>
-    private static long BytesWritten(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/io").First(l => l.StartsWith("wchar:", StringComparison.Ordinal))["wchar:".Length..].Trim());
 }

@@ -93,6 +93,33 @@ public sealed class S3ConnectionDropTests : IAsyncLifetime
         FaultLedger.Settle("S3 downloads cut mid-way (resumed)", _proxy.Cuts, restore.ExitCode == 0, lost);
     }
 
+    [Fact]
+    public async Task A_forced_restore_whose_downloads_keep_being_cut_leaves_the_old_contents_file_by_file()
+    {
+        var (volume, before) = await VolumeAsync("s3-cut-forced");
+        var direct = S3TestServer.AgentEnvironment();
+        direct[S3Environment.PartSizeMiB] = "5";
+        await Agent.SucceedWithAsync(direct, "backup", "--to", Dest, "--volume", volume, "--compression", "none");
+        var target = await _scope.CreateVolumeAsync("s3-cut-old");
+        await TestScope.ShellInVolumeAsync(target, "echo old > /d/old; mkdir /d/dir; chown 7:8 /d/dir; chmod 0710 /d");
+        var old = await VolumeSnapshot.TakeAsync(target);
+        _proxy.CutDirection = FaultProxy.Direction.Download;
+        _proxy.CutsLeft = int.MaxValue;
+
+        // One attempt: a read cut mid-way is not resumed (with resumes, every cut still makes progress and the restore completes).
+        var once = new Dictionary<string, string?>(_env) { [S3Environment.MaxAttempts] = "1" };
+        var failed = await Agent.RunWithAsync(once, "restore", "--from", Dest, "--volume", $"{volume}={target}", "--force");
+        var cuts = _proxy.Cuts;
+        _proxy.CutsLeft = 0;
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("no volume was touched", failed.Stderr);
+        VolumeSnapshot.AssertEqual(old, await VolumeSnapshot.TakeAsync(target));
+        var next = await Agent.RunWithAsync(_env, "restore", "--from", Dest, "--volume", $"{volume}={target}", "--force");
+        var lost = VolumeSnapshot.BytesLost(before, next.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(target) : null);
+        FaultLedger.Settle("S3 downloads of a forced restore cut on every attempt", cuts, next.ExitCode == 0, lost);
+    }
+
     private async Task<(string Volume, VolumeSnapshot Before)> VolumeAsync(string stem)
     {
         var volume = await _scope.CreateVolumeAsync(stem);

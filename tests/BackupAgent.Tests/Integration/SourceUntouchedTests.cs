@@ -20,9 +20,10 @@ public sealed class SourceUntouchedTests : IAsyncLifetime
     {
         var socket = await _scope.CreateVolumeAsync("empty-socket");
         var secret = await _scope.CreateVolumeAsync("empty-secret");
-        await TestScope.ShellAsync(["-v", $"{socket}:/a", "-v", $"{secret}:/b"],
-            "chown 101:104 /a; chmod 2775 /a; touch -d @1600000000 /a; chmod 0700 /b; touch -d @1500000000 /b");
+        // The app first: docker create itself copies the image's directory into an empty volume it mounts.
         var app = await _scope.CreateContainerAsync("empty-app", "-v", $"{socket}:/var/run/postgresql", "-v", $"{secret}:/source");
+        await TestScope.ShellAsync(["-v", $"{socket}:/a", "-v", $"{secret}:/b"],
+            "rm -rf /a/* /b/*; chown 101:104 /a; chmod 2775 /a; touch -d @1600000000 /a; chmod 0700 /b; touch -d @1500000000 /b");
         var before = await RootsAsync(socket, secret);
 
         await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", socket, "--volume", secret);

@@ -20,6 +20,17 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>The bytes the agent has written so far (any file, FIFOs included), from /proc/PID/io.</summary>
+    public long BytesWritten =>
+        long.Parse(File.ReadLines($"/proc/{Pid}/io").First(l => l.StartsWith("wchar:", StringComparison.Ordinal))["wchar:".Length..].Trim());
+
+    /// <summary>Waits until the agent has written <paramref name="bytes"/> more than it had now (e.g. fed them to a helper).</summary>
+    public async Task WhenWrittenAsync(long bytes, string failure)
+    {
+        var start = BytesWritten;
+        await Poll.UntilAsync(() => Task.FromResult(BytesWritten > start + bytes), failure);
+    }
+
     /// <summary>What the agent has written to stderr (its log) so far.</summary>
     public string StderrSoFar
     {
