@@ -9,7 +9,7 @@ using Serilog;
 
 namespace BackupAgent.Docker;
 
-/// <summary>The one class that talks to Docker.DotNet: the engine in the agent's own terms.</summary>
+/// <summary>The engine in the agent's own terms, over Docker.DotNet (with its helpers, the only code in the agent that talks to it).</summary>
 public sealed partial class DockerEngine : IContainerEngine
 {
     private readonly DockerClient _client;
@@ -101,6 +101,7 @@ public sealed partial class DockerEngine : IContainerEngine
             Running = container.State?.Running ?? false,
             Labels = (container.Config?.Labels ?? new Dictionary<string, string>()).AsReadOnly(),
             StopTimeout = container.Config?.StopTimeout,
+            ExitCode = container.State is { Running: false } state ? state.ExitCode : null,
         };
     }, cancellationToken);
 
@@ -141,6 +142,21 @@ public sealed partial class DockerEngine : IContainerEngine
         if (state.State?.Running != true)
         {
             throw new BackupAgentException($"container '{state.Name.TrimStart('/')}' exited right after it was started (exit code {state.State?.ExitCode}): {state.State?.Error}");
+        }
+    }, cancellationToken);
+
+    public Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        try
+        {
+            using var logs = await _client.Containers.GetContainerLogsAsync(id, tty: false,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = $"{lines}" }, ct);
+            var (stdout, stderr) = await logs.ReadOutputToEndAsync(ct);
+            return stdout + stderr;
+        }
+        catch (DockerApiException)
+        {
+            return "";
         }
     }, cancellationToken);
 
@@ -206,6 +222,15 @@ public sealed partial class DockerEngine : IContainerEngine
                 Labels = volume.Labels.ToDictionary(),
             },
             ct);
+    }, cancellationToken);
+
+    public Task<string> CreateScratchVolumeAsync(string purpose, CancellationToken cancellationToken) => CallAsync(async ct =>
+    {
+        var name = $"backup-agent-scratch-{Guid.NewGuid():N}"[..32];
+        var labels = HelperLabels.For(purpose);
+        labels[HelperLabels.Scratch] = "true";
+        await _client.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Driver = "local", Labels = labels }, ct);
+        return name;
     }, cancellationToken);
 
     public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => CallAsync(async ct =>

@@ -6,14 +6,15 @@ using Serilog;
 namespace BackupAgent.Docker;
 
 /// <summary>
-/// Labels that mark helper containers as ours and name the agent process that owns them, so that
-/// the leftovers of an agent that died can be removed without touching the helpers of one still running.
+/// Labels that mark helper containers and scratch volumes as ours and name the agent process that owns them, so that
+/// the leftovers of an agent that died can be removed without touching those of one still running.
 /// </summary>
 internal static class HelperLabels
 {
     public const string Helper = "backup-agent.helper";
     public const string Owner = "backup-agent.owner";
     public const string Purpose = "backup-agent.purpose";
+    public const string Scratch = "backup-agent.scratch";
 
     public static Dictionary<string, string> For(string purpose) => new()
     {
@@ -22,6 +23,7 @@ internal static class HelperLabels
         [Purpose] = purpose,
     };
 
+    /// <summary>Removes the helper containers, then the scratch volumes, of agents that died.</summary>
     public static async Task SweepLeftoversAsync(DockerClient client, ILogger log, CancellationToken cancellationToken)
     {
         var helpers = await client.Containers.ListContainersAsync(
@@ -41,6 +43,22 @@ internal static class HelperLabels
             catch (DockerApiException e)
             {
                 log.Warning("Could not remove helper container {Container}: {Error}", helper.ID[..12], e.Message);
+            }
+        }
+
+        var volumes = await client.Volumes.ListAsync(
+            new VolumesListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{Helper}=true"] = true } } },
+            cancellationToken);
+        foreach (var volume in (volumes.Volumes ?? []).Where(v => v.Labels?.TryGetValue(Owner, out var owner) == true && !ProcessIdentity.IsAlive(owner)))
+        {
+            log.Warning("Removing scratch volume {Volume} left behind by an agent that stopped ({Owner})", volume.Name, volume.Labels[Owner]);
+            try
+            {
+                await client.Volumes.RemoveAsync(volume.Name, force: true, cancellationToken);
+            }
+            catch (DockerApiException e)
+            {
+                log.Warning("Could not remove scratch volume {Volume}: {Error}", volume.Name, e.Message);
             }
         }
     }

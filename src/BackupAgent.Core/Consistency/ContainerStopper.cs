@@ -99,6 +99,12 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         return set;
     }
 
+    /// <summary>
+    /// How long a container started again must keep running to count as started: an application that cannot start
+    /// (PostgreSQL without its lock file) exits within a second or two, and that must fail the run, not pass as started.
+    /// </summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(3);
+
     private async Task<IReadOnlyList<Downtime>> RestartAsync(string runId, IReadOnlyList<StoppedContainer> containers, IReadOnlyDictionary<string, Stopwatch> clocks, CancellationToken cancellationToken)
     {
         if (containers.Count == 0)
@@ -106,41 +112,74 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             return [];
         }
 
-        using var _ = await journal.LockAsync(cancellationToken);
-        var neededByOthers = journal.Read().Where(e => e.RunId != runId && e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
-        var downtimes = new List<Downtime>();
-        var failures = new List<string>();
-        foreach (var container in containers.Reverse())
+        var downtimes = new List<(StoppedContainer Container, Downtime Downtime)>();
+        using (await journal.LockAsync(cancellationToken))
         {
-            if (neededByOthers.Contains(container.Id))
+            var neededByOthers = journal.Read().Where(e => e.RunId != runId && e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
+            var failures = new List<string>();
+            foreach (var container in containers.Reverse())
             {
-                log.Information("Leaving container {Container} stopped: another run still needs it stopped and will start it", container.Name);
-                continue;
-            }
-
-            try
-            {
-                await engine.StartContainerAsync(container.Id, cancellationToken);
-                if (clocks.TryGetValue(container.Id, out var clock))
+                if (neededByOthers.Contains(container.Id))
                 {
-                    downtimes.Add(new Downtime(container.Name, Math.Round(clock.Elapsed.TotalSeconds, 3)));
-                    log.Information("Started container {Container} again after {Seconds:0.000} s of downtime", container.Name, clock.Elapsed.TotalSeconds);
+                    log.Information("Leaving container {Container} stopped: another run still needs it stopped and will start it", container.Name);
+                    continue;
+                }
+
+                try
+                {
+                    await engine.StartContainerAsync(container.Id, cancellationToken);
+                    var seconds = clocks.TryGetValue(container.Id, out var clock) ? Math.Round(clock.Elapsed.TotalSeconds, 3) : 0;
+                    downtimes.Add((container, new Downtime(container.Name, seconds)));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.Error("Container {Container} did not start again: {Error}", container.Name, e.Message);
+                    failures.Add($"container '{container.Name}' did not start again: {e.Message}");
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            if (failures.Count > 0)
             {
-                log.Error("Container {Container} did not start again: {Error}", container.Name, e.Message);
-                failures.Add($"container '{container.Name}' did not start again: {e.Message}");
+                throw new BackupAgentException(string.Join("; ", failures) + $" (the journal in {journal.Directory} keeps it; 'backup-agent recover' retries)");
+            }
+
+            journal.ReleaseContainers(runId);
+        }
+
+        await EnsureStillRunningAsync(downtimes.Select(d => d.Container).ToList(), cancellationToken);
+        foreach (var (container, downtime) in downtimes)
+        {
+            log.Information("Started container {Container} again after {Seconds:0.000} s of downtime", container.Name, downtime.Seconds);
+        }
+
+        return downtimes.Where(d => clocks.ContainsKey(d.Container.Id)).Select(d => d.Downtime).ToList();
+    }
+
+    /// <summary>After <see cref="Settle"/>, fails naming each container that has exited since it was started, with its exit code and the end of its log.</summary>
+    private async Task EnsureStillRunningAsync(IReadOnlyList<StoppedContainer> started, CancellationToken cancellationToken)
+    {
+        if (started.Count == 0 || Settle <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        await Task.Delay(Settle, cancellationToken);
+        var failures = new List<string>();
+        foreach (var container in started)
+        {
+            var now = await engine.GetContainerAsync(container.Id, cancellationToken);
+            if (!now.Running)
+            {
+                var tail = (await engine.GetLogTailAsync(container.Id, 5, cancellationToken)).Trim().ReplaceLineEndings(" | ");
+                log.Error("Container {Container} was started again but exited within {Seconds:0} s, with code {ExitCode}: {Log}", container.Name, Settle.TotalSeconds, now.ExitCode, tail);
+                failures.Add($"container '{container.Name}' was started again but exited within {Settle.TotalSeconds:0} s with code {now.ExitCode}{(tail.Length == 0 ? "" : $" ({tail})")}");
             }
         }
 
         if (failures.Count > 0)
         {
-            throw new BackupAgentException(string.Join("; ", failures) + $" (the journal in {journal.Directory} keeps it; 'backup-agent recover' retries)");
+            throw new BackupAgentException(string.Join("; ", failures));
         }
-
-        journal.ReleaseContainers(runId);
-        return downtimes;
     }
 
     private async Task ForgetAsync(string runId, CancellationToken cancellationToken)

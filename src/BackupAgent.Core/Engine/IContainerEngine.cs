@@ -11,7 +11,7 @@ public interface IContainerEngine : IAsyncDisposable
 
     /// <summary>
     /// Checks that the engine answers and the helper image is there (pulling it if it can), and removes helper
-    /// containers left behind by agents that died. Throws a clear error naming what to do otherwise.
+    /// containers and scratch volumes left behind by agents that died. Throws a clear error naming what to do otherwise.
     /// </summary>
     Task PrepareAsync(CancellationToken cancellationToken);
 
@@ -30,7 +30,14 @@ public interface IContainerEngine : IAsyncDisposable
 
     Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken);
 
-    /// <summary>Removes a volume the agent created for itself (a scratch volume); a missing one is not an error.</summary>
+    /// <summary>
+    /// Creates a volume for the agent's own use (a deep verify's scratch volume, a migration's probe), labelled as its
+    /// own like its helpers: the agent removes it with <see cref="RemoveVolumeAsync"/>, and those of agents that died
+    /// are swept by <see cref="PrepareAsync"/>. Returns its name.
+    /// </summary>
+    Task<string> CreateScratchVolumeAsync(string purpose, CancellationToken cancellationToken);
+
+    /// <summary>Removes a volume the agent created (a scratch volume, or a restore's target that it undoes); a missing one is not an error.</summary>
     Task RemoveVolumeAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>All containers, running or not, with their mounts and labels (helpers excluded); optionally only those with a label ("KEY" or "KEY=VALUE").</summary>
@@ -41,6 +48,9 @@ public interface IContainerEngine : IAsyncDisposable
 
     /// <summary>Starts a container; throws naming it when it does not start.</summary>
     Task StartContainerAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="lines"/> lines of a container's output, or "" when its log cannot be read (logging off).</summary>
+    Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken);
 
     /// <summary>Runs a command inside a running container (a hook); returns its exit code and output, or throws <see cref="ExecTimeoutException"/>.</summary>
     Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken);
@@ -74,6 +84,9 @@ public sealed record ContainerInfo(string Id, string Name, IReadOnlyList<MountIn
 
     /// <summary>The container's own stop timeout, when it has one.</summary>
     public TimeSpan? StopTimeout { get; init; }
+
+    /// <summary>The exit code of its last run, when it has exited (inspected containers only).</summary>
+    public long? ExitCode { get; init; }
 
     /// <summary>Whether it mounts the volume (by name) or the host path (bind mount).</summary>
     public bool Uses(string volumeOrPath) => Mounts.Any(m => m.Kind != MountKind.Other && m.Name == volumeOrPath);

@@ -25,8 +25,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         }
 
         var expected = await ReadIndexAsync(store, set, archive, key, cancellationToken);
-        var scratch = $"backup-agent-verify-{Guid.NewGuid():N}"[..32];
-        await engine.CreateVolumeAsync(new VolumeInfo(scratch, "local", new Dictionary<string, string>(), new Dictionary<string, string> { ["backup-agent.scratch"] = "true" }), cancellationToken);
+        var scratch = await engine.CreateScratchVolumeAsync($"deep verify of {archive.Volume}", cancellationToken);
         try
         {
             log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);

@@ -134,8 +134,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
     /// </summary>
     private async Task<bool> SharesVolumesAsync(CancellationToken cancellationToken)
     {
-        var probe = $"backup-agent-probe-{Guid.NewGuid():N}";
-        await source.CreateVolumeAsync(new VolumeInfo(probe, "local", new Dictionary<string, string>(), new Dictionary<string, string> { ["backup-agent.probe"] = "true" }), cancellationToken);
+        var probe = await source.CreateScratchVolumeAsync("probe: does the target see the source's volumes", cancellationToken);
         try
         {
             return await target.FindVolumeAsync(probe, cancellationToken) is not null;

@@ -4,11 +4,11 @@ using BackupAgent.Core.Errors;
 namespace BackupAgent.Core.Storage;
 
 /// <summary>
-/// A parsed destination: DEST as the user wrote it, and what kind of store it names. For a directory,
+/// A parsed destination: what kind of store DEST names, and where. For a directory,
 /// <see cref="Path"/> is the absolute path; for S3 it is the key prefix ("" or "a/b", no slashes at the ends)
 /// inside <see cref="Bucket"/>.
 /// </summary>
-public sealed partial record StoreLocation(StoreKind Kind, string Path, string Original)
+public sealed partial record StoreLocation(StoreKind Kind, string Path)
 {
     private const string Expected = "an absolute directory path, file:///PATH or s3://BUCKET/PREFIX";
 
@@ -34,7 +34,7 @@ public sealed partial record StoreLocation(StoreKind Kind, string Path, string O
                 throw new BadInputException($"{optionName} '{dest}' is not a valid file URI: write file:///ABSOLUTE/PATH");
             }
 
-            return new StoreLocation(StoreKind.Directory, Normalize(Uri.UnescapeDataString(uri.AbsolutePath)), dest);
+            return new StoreLocation(StoreKind.Directory, Normalize(Uri.UnescapeDataString(uri.AbsolutePath)));
         }
 
         var schemeEnd = dest.IndexOf("://", StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public sealed partial record StoreLocation(StoreKind Kind, string Path, string O
             throw new BadInputException($"{optionName} '{dest}' is a relative path: give an absolute directory path (e.g. {System.IO.Path.GetFullPath(dest)})");
         }
 
-        return new StoreLocation(StoreKind.Directory, Normalize(dest), dest);
+        return new StoreLocation(StoreKind.Directory, Normalize(dest));
     }
 
     private static StoreLocation ParseS3(string dest, string optionName)
@@ -68,7 +68,7 @@ public sealed partial record StoreLocation(StoreKind Kind, string Path, string O
             throw new BadInputException($"{optionName} '{dest}' has an invalid prefix '{prefix}': no empty, '.' or '..' segments");
         }
 
-        return new StoreLocation(StoreKind.S3, prefix, dest) { Bucket = bucket };
+        return new StoreLocation(StoreKind.S3, prefix) { Bucket = bucket };
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]

@@ -46,6 +46,23 @@ public sealed class StopAndHooksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_app_that_exits_right_after_it_was_started_again_fails_the_backup_naming_it_its_exit_code_and_log()
+    {
+        // Like PostgreSQL whose socket directory lost its owner: it runs until stopped, and then cannot start again.
+        var volume = await _scope.CreateVolumeAsync("no-restart");
+        var app = await _scope.RunContainerAsync("no-restart-app", ["-v", $"{volume}:/d", "--log-driver", "json-file"],
+            "if [ -e /d/started ]; then echo 'could not create lock file: Permission denied' >&2; exit 3; fi; touch /d/started; while true; do sleep 1; done");
+        await Poll.UntilAsync(async () => (await TestScope.ShellInVolumeAsync(volume, "ls /d")).Contains("started"), "the app never started");
+
+        var result = await Agent.RunAsync("backup", "--to", _scope.Backups, "--volume", volume, "--stop", "--state-dir", _state);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"container '{app}' was started again but exited within 3 s with code 3 (could not create lock file: Permission denied)", result.Stderr);
+        Assert.DoesNotContain($"Started container {app} again", result.Stderr);
+        Assert.Single((await Agent.SucceedAsync("list", "--from", _scope.Backups)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Dry_run_prints_the_plan_and_touches_nothing()
     {
         var volume = await _scope.CreateVolumeAsync("dry");
