@@ -4,7 +4,7 @@ namespace BackupAgent.Tests.Faults;
 
 /// <summary>
 /// The Docker engine restarted during a backup (the second engine, which install/test starts and this test restarts
-/// the same way) while a helper streams: the job fails cleanly, the next one succeeds, starts what the first had
+/// again on its data) while a helper streams: the job fails cleanly, the next one succeeds, starts what the first had
 /// stopped, and loses nothing. The agent is paused (SIGSTOP) across the restart so that the fault lands mid-stream.
 /// Alone: the migration tests use that engine too.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
             await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
             try
             {
-                await RestartEngineAsync();
+                await DockerCli.RestartSecondEngineAsync();
             }
             finally
             {
@@ -68,17 +68,5 @@ public sealed class EngineRestartTests : IAsyncLifetime
         }
 
         FaultLedger.Settle("the Docker engine restarted during a backup", 1, recovered, lost);
-    }
-
-    /// <summary>Stops the second engine by its pid (SIGTERM, as a service manager does) and starts it again with install/second-engine.</summary>
-    private static async Task RestartEngineAsync()
-    {
-        var directory = Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_ENGINE2_DIR") ?? throw new InvalidOperationException("BACKUP_AGENT_TEST_ENGINE2_DIR is not set: run install/test");
-        var pid = File.ReadAllText(Path.Combine(directory, "pid")).Trim();
-        await HostCommand.RunAsync("kill", "-TERM", pid);
-
-        await Poll.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "the second engine did not stop within 60 s");
-
-        await HostCommand.RunAsync("bash", Path.Combine(Repository.Root, "install", "second-engine"), "start", directory);
     }
 }
