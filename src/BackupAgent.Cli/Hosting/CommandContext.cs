@@ -74,7 +74,7 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         args.Value("--state-dir") ?? NonEmpty(console.Environment("BACKUP_AGENT_STATE_DIR")) ??
         (Environment.UserName == "root" ? "/var/lib/backup-agent" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "backup-agent"));
 
-    public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
+    public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped"), log), log);
 
     /// <summary>
     /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come
