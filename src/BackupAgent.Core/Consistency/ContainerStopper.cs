@@ -32,10 +32,13 @@ public sealed class Recovery
 /// <see cref="RecoverAsync"/> starts what dead runs left stopped on this engine (entries name their engine). Nothing
 /// a dead run left can fail a later run: a container that is gone is dropped, one recreated under its name is left
 /// alone, and one that does not start is kept in the journal with a warning (retried by every run, and reported by
-/// <c>recover</c>, which then exits 1).
+/// <c>recover</c>, which then exits 1). <see cref="Locks"/> keep two runs off one volume.
 /// </summary>
-public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, ILogger log)
+public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, VolumeLocks locks, ILogger log)
 {
+    /// <summary>The volume locks of this state directory, which every operation that reads or writes volumes takes.</summary>
+    public VolumeLocks Locks => locks;
+
     /// <summary>Deals with the containers that runs which died left stopped (see <see cref="Recovery"/>), unless a live run still needs them stopped.</summary>
     public async Task<Recovery> RecoverAsync(CancellationToken cancellationToken)
     {

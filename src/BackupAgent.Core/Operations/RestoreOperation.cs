@@ -20,7 +20,7 @@ public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> 
 public sealed record RestoredVolume(string Volume, string Target, bool Created, long Files, long Bytes);
 
 /// <summary>
-/// Restores a set: every check (names, targets, archive checksums) passes before any volume is touched;
+/// Restores a set, under the locks of its targets: every check (names, targets, archive checksums) passes before any volume is touched;
 /// then each archive is streamed through decompression into a helper that unpacks it and syncs.
 /// </summary>
 public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log)
@@ -34,6 +34,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
 
+        // Another run reading or writing a target (a scheduled backup) finishes first; the checks below see what it left.
+        await using var locked = await stopper.Locks.AcquireAsync(engine, plan.Steps.Select(s => s.Target), log, cancellationToken);
         var targets = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
         log.Information("Verifying {Count} archive(s) of set {SetId} before restoring", plan.Steps.Count, set.Id);
         await ArchiveCheck.EnsureIntactAsync(store, set, plan.Steps.Select(s => s.Archive), request.Key, cancellationToken);

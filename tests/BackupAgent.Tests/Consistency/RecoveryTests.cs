@@ -18,7 +18,7 @@ public sealed class RecoveryTests : IDisposable
     public RecoveryTests()
     {
         _journal = new StopJournal(_directory, _log.Logger);
-        _stopper = new ContainerStopper(_engine, _journal, _log.Logger);
+        _stopper = new ContainerStopper(_engine, _journal, new VolumeLocks(Path.Combine(_directory, "locks")), _log.Logger);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
