@@ -43,6 +43,38 @@ public sealed class StaleJournalTests : IAsyncLifetime
         Assert.Contains("nothing to recover", await _journal.RecoverAsync());
         Assert.False(await TestScope.IsRunningAsync(app));
     }
+
+    [Fact]
+    public async Task A_container_that_cannot_start_again_fails_no_later_run_and_recover_names_it_until_it_starts()
+    {
+        // Its bind mount's source (--mount does not create one) is removed while the container is stopped: it cannot start.
+        var source = Directory.CreateDirectory(Path.Combine(_journal.Scope.Directory, "bind-source")).FullName;
+        var (_, app) = await _journal.KillBackupAsync("stopped", ["--mount", $"type=bind,source={source},target=/bound"]);
+        Directory.Delete(source);
+
+        var next = await _journal.BackUpAnotherVolumeAsync();
+        Assert.Contains($"Container {app} did not start again", next.Stderr);
+        var failed = await Agent.RunAsync("recover", "--state-dir", _journal.State);
+        Assert.True(failed.ExitCode == 1, failed.ToString());
+        Assert.Contains($"did not start (the journal keeps them; run recover again once they can): {app} (", failed.Stdout);
+
+        Directory.CreateDirectory(source);
+        Assert.Contains($"started again: {app}", await _journal.RecoverAsync());
+        Assert.True(await TestScope.IsRunningAsync(app));
+    }
+
+    [Fact]
+    public async Task A_corrupt_journal_entry_is_moved_aside_with_a_warning_and_the_next_backup_and_recover_succeed()
+    {
+        var entry = Path.Combine(Directory.CreateDirectory(Path.Combine(_journal.State, "stopped")).FullName, "20261201T000000Z-0a1b2c.json");
+        await File.WriteAllTextAsync(entry, "{\"runId\": \"20261201T000000Z-0a1b2c\", \"own");
+
+        var next = await _journal.BackUpAnotherVolumeAsync();
+        Assert.Contains($"The stop journal entry {entry} is corrupt", next.Stderr);
+        Assert.Contains($"moved aside as {entry}.corrupt", next.Stderr);
+        Assert.True(File.Exists(entry + ".corrupt"));
+        Assert.Contains("nothing to recover", await _journal.RecoverAsync());
+    }
 }
 
 /// <summary>The same on the second engine, restarted after the kill. Alone: other tests use that engine.</summary>
@@ -79,20 +111,25 @@ internal sealed class StaleJournal(TestScope scope, string? host)
 
     public TestScope Scope => scope;
 
-    private string State => Path.Combine(scope.Directory, "state");
+    public string State => Path.Combine(scope.Directory, "state");
 
     private string[] Host => host is null ? [] : ["--docker-host", host];
 
     /// <summary>An app with a volume of data; a <c>backup --stop</c> of it killed (SIGKILL) at <paramref name="point"/>, the app left stopped.</summary>
-    public async Task<(string Volume, string App)> KillBackupAsync(string point)
+    public async Task<(string Volume, string App)> KillBackupAsync(string point, string[]? appArgs = null)
     {
-        var (volume, app) = await AppAsync($"stale-{point}");
+        var (volume, app) = await AppAsync($"stale-{point}", appArgs ?? []);
         await using (var agent = AgentProcess.Start(["backup", .. Host, "--to", scope.Backups, "--volume", volume, "--stop", "--compression", "none", "--state-dir", State]))
         {
             if (point == "stopped")
             {
                 await agent.WaitForLogAsync($"Stopping container {app}");
-                await Poll.UntilAsync(async () => !await IsRunningAsync(app), "the app never stopped");
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (await IsRunningAsync(app))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, $"the app never stopped; the agent's log:\n{agent.StderrSoFar}");
+                    await Task.Delay(10);
+                }
             }
             else
             {
@@ -121,17 +158,18 @@ internal sealed class StaleJournal(TestScope scope, string? host)
     /// <summary>`recover`, which must succeed; its report.</summary>
     public async Task<string> RecoverAsync() => (await Agent.SucceedAsync(["recover", .. Host, "--state-dir", State])).Stdout;
 
-    private async Task<(string Volume, string App)> AppAsync(string stem)
+    private async Task<(string Volume, string App)> AppAsync(string stem, string[] appArgs)
     {
         const string Data = "head -c 64000000 /dev/urandom > /d/big";
         if (host is not null)
         {
+            Assert.Empty(appArgs); // CreateAppOnAsync takes none
             return await scope.CreateAppOnAsync(host, stem, Data);
         }
 
         var volume = await scope.CreateVolumeAsync(stem);
         await TestScope.ShellInVolumeAsync(volume, Data);
-        return (volume, await scope.RunContainerAsync($"{stem}-app", ["-v", $"{volume}:/d"], "while true; do sleep 1; done"));
+        return (volume, await scope.RunContainerAsync($"{stem}-app", ["-v", $"{volume}:/d", .. appArgs], "while true; do sleep 1; done"));
     }
 
     private async Task<bool> IsRunningAsync(string container) =>
