@@ -82,7 +82,10 @@ public sealed partial class DockerEngine : IContainerEngine
         return $"{info.ID} {info.Name} {info.DockerRootDir}";
     }, cancellationToken);
 
-    public Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken) => CallAsync(async ct =>
+    public async Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken) =>
+        await FindContainerAsync(nameOrId, cancellationToken) ?? throw new BadInputException($"no container named '{nameOrId}' on {Endpoint}");
+
+    public Task<ContainerInfo?> FindContainerAsync(string nameOrId, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
         ContainerInspectResponse container;
         try
@@ -93,7 +96,7 @@ public sealed partial class DockerEngine : IContainerEngine
         }
         catch (DockerContainerNotFoundException)
         {
-            throw new BadInputException($"no container named '{nameOrId}' on {Endpoint}");
+            return null;
         }
 
         return new ContainerInfo(container.ID, container.Name.TrimStart('/'), Mounts(container.Mounts))

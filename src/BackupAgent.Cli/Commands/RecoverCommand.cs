@@ -11,7 +11,10 @@ public sealed class RecoverCommand : ICommand
 
         Starts the containers that a backup or restore stopped and could not start again because the agent was
         killed (SIGKILL, OOM, reboot), as recorded in the journal of stopped containers. A container that another
-        running backup still needs stopped is left to it. Every backup and restore does this first, too.
+        running backup still needs stopped is left to it; one that no longer exists is dropped from the journal; one
+        recreated under its name since (docker compose up) is left as it is; those on another engine are left to a
+        run against it. Prints what it did. Exit 1 when a container did not start: the journal keeps it, and every
+        later run tries again without failing because of it. Every backup, restore and migrate does this first, too.
         """;
 
     public IReadOnlyList<OptionSpec> Options { get; } = [];
@@ -19,10 +22,24 @@ public sealed class RecoverCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         await using var engine = context.OpenEngine();
-        var started = await context.OpenStopper(engine).RecoverAsync(cancellationToken);
-        context.Console.Out.WriteLine(started.Count == 0
-            ? "nothing to recover: no container was left stopped"
-            : $"started again: {string.Join(", ", started)}");
-        return ExitCodes.Success;
+        var recovery = await context.OpenStopper(engine).RecoverAsync(cancellationToken);
+        var lines = new List<string>();
+        Add(lines, "unfinished restores settled", recovery.Restores);
+        Add(lines, "started again", recovery.Started);
+        Add(lines, "dropped from the journal (they no longer exist)", recovery.Dropped);
+        Add(lines, "left as they are (recreated under their names)", recovery.Recreated);
+        Add(lines, "left to a run against their engine", recovery.Elsewhere);
+        Add(lines, "did not start (the journal keeps them; run recover again once they can)", recovery.Failed);
+        Add(lines, "restores not settled (the journal keeps them; run recover again once they can be)", recovery.Unsettled);
+        context.Console.Out.WriteLine(lines.Count == 0 ? "nothing to recover: no container was left stopped and no restore unfinished" : string.Join("\n", lines));
+        return recovery.Failed.Count == 0 && recovery.Unsettled.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
+    }
+
+    private static void Add(List<string> lines, string what, IReadOnlyList<string> containers)
+    {
+        if (containers.Count > 0)
+        {
+            lines.Add($"{what}: {string.Join(", ", containers)}");
+        }
     }
 }

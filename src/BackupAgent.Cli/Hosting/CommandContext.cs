@@ -69,12 +69,14 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
         }
     }
 
-    /// <summary>Where the agent keeps its state (the journal of stopped containers): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
+    /// <summary>Where the agent keeps its state (the journal of stopped containers, the volume locks): --state-dir, $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent (root) or ~/.local/state/backup-agent.</summary>
     public string StateDirectory =>
         args.Value("--state-dir") ?? NonEmpty(console.Environment("BACKUP_AGENT_STATE_DIR")) ??
         (Environment.UserName == "root" ? "/var/lib/backup-agent" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "backup-agent"));
 
-    public ContainerStopper OpenStopper(IContainerEngine engine) => new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped")), log);
+    /// <summary>The journal of stopped containers and the volume locks, both in the state directory.</summary>
+    public ContainerStopper OpenStopper(IContainerEngine engine) =>
+        new(engine, new StopJournal(Path.Combine(StateDirectory, "stopped"), log), new VolumeLocks(Path.Combine(StateDirectory, "locks")), log);
 
     /// <summary>
     /// Opens the store named by DEST; <paramref name="forWriting"/> creates a missing directory. S3 settings come

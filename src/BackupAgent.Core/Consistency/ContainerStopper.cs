@@ -9,21 +9,50 @@ namespace BackupAgent.Core.Consistency;
 /// <summary>How long a container was down for a run.</summary>
 public sealed record Downtime(string Container, double Seconds);
 
+/// <summary>What a recovery did with the containers that runs which died left stopped on this engine, by name.</summary>
+public sealed class Recovery
+{
+    public List<string> Started { get; } = [];
+
+    /// <summary>Containers that no longer exist: forgotten.</summary>
+    public List<string> Dropped { get; } = [];
+
+    /// <summary>Containers recreated under their name (a new ID, e.g. by <c>docker compose up</c>): left to their new selves.</summary>
+    public List<string> Recreated { get; } = [];
+
+    /// <summary>Containers that did not start, with the error: the journal keeps them and every run tries again.</summary>
+    public List<string> Failed { get; } = [];
+
+    /// <summary>Containers on other engines: left to a run against those.</summary>
+    public List<string> Elsewhere { get; } = [];
+
+    /// <summary>Restores a dead run left unfinished, by target: rolled back (before their swap) or completed (inside it).</summary>
+    public List<string> Restores { get; } = [];
+
+    /// <summary>Unfinished restores that could not be settled, with the error: the journal keeps them and every run tries again.</summary>
+    public List<string> Unsettled { get; } = [];
+}
+
 /// <summary>
 /// Stops containers for the length of a read or a restore and starts them again, through the journal: what is
 /// stopped is recorded before it is stopped; a container another live run still needs stopped is not started;
-/// <see cref="RecoverAsync"/> starts what dead runs left stopped on this engine (entries name their engine).
+/// <see cref="RecoverAsync"/> starts what dead runs left stopped on this engine (entries name their engine). Nothing
+/// a dead run left can fail a later run: a container that is gone is dropped, one recreated under its name is left
+/// alone, and one that does not start is kept in the journal with a warning (retried by every run, and reported by
+/// <c>recover</c>, which then exits 1). <see cref="Locks"/> keep two runs off one volume.
 /// </summary>
-public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, ILogger log)
+public sealed class ContainerStopper(IContainerEngine engine, StopJournal journal, VolumeLocks locks, ILogger log)
 {
+    /// <summary>The volume locks of this state directory, which every operation that reads or writes volumes takes.</summary>
+    public VolumeLocks Locks => locks;
 
-    /// <summary>Starts the containers that runs which died left stopped, unless a live run still needs them stopped.</summary>
-    public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken)
+    /// <summary>Deals with the containers that runs which died left stopped (see <see cref="Recovery"/>), unless a live run still needs them stopped.</summary>
+    public async Task<Recovery> RecoverAsync(CancellationToken cancellationToken)
     {
         using var _ = await journal.LockAsync(cancellationToken);
         var entries = journal.Read();
         var neededByLive = entries.Where(e => e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
-        var started = new List<string>();
+        var recovery = new Recovery();
         foreach (var dead in entries.Where(e => !e.OwnerAlive))
         {
             if (!dead.IsOn(await engine.GetIdentityAsync(cancellationToken)))
@@ -31,27 +60,90 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
                 // Another engine's containers: started by the next run against that engine (or 'recover' there).
                 log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
                     dead.Containers.Select(c => c.Name), dead.Endpoint, dead.RunId);
+                recovery.Elsewhere.AddRange(dead.Containers.Select(c => $"{c.Name} (on {dead.Endpoint})"));
                 continue;
             }
 
+            var unsettled = new List<StagedRestore>();
             foreach (var restore in dead.Restores)
             {
-                log.Warning("{Action} the restore into {Target} of run {RunId}, which an agent left unfinished",
-                    restore.Committing ? "Completing" : "Rolling back", restore.Target, dead.RunId);
-                await StagedTarget.SettleAsync(engine, restore, cancellationToken);
+                if (!await SettleOneAsync(dead, restore, recovery, cancellationToken))
+                {
+                    unsettled.Add(restore);
+                }
             }
 
+            var failed = new List<StoppedContainer>();
             foreach (var container in dead.Containers.Reverse().Where(c => !neededByLive.Contains(c.Id)))
             {
-                log.Warning("Starting container {Container}, left stopped by run {RunId} of an agent that stopped at {StartedAt}", container.Name, dead.RunId, dead.StartedAt);
-                await engine.StartContainerAsync(container.Id, cancellationToken);
-                started.Add(container.Name);
+                if (!await RecoverOneAsync(dead, container, recovery, cancellationToken))
+                {
+                    failed.Insert(0, container);
+                }
             }
 
-            journal.Remove(dead.RunId);
+            journal.Record(dead with { Containers = failed, Restores = unsettled });
         }
 
-        return started;
+        return recovery;
+    }
+
+    /// <summary>Rolls back or completes a restore a dead run left unfinished; false when that failed (kept for the next run).</summary>
+    private async Task<bool> SettleOneAsync(JournalEntry dead, StagedRestore restore, Recovery recovery, CancellationToken cancellationToken)
+    {
+        var action = restore.Committing ? "Completing" : "Rolling back";
+        log.Warning("{Action} the restore into {Target} of run {RunId}, which an agent that stopped at {StartedAt} left unfinished",
+            action, restore.Target, dead.RunId, dead.StartedAt);
+        try
+        {
+            await StagedTarget.SettleAsync(engine, restore, cancellationToken);
+            recovery.Restores.Add($"{restore.Target} ({(restore.Committing ? "completed" : "rolled back")})");
+            return true;
+        }
+        catch (BackupAgentException e)
+        {
+            log.Warning("The restore into {Target} could not be settled: {Error}; the stop journal in {Directory} keeps it, and every run (or 'backup-agent recover') tries again",
+                restore.Target, e.Message, journal.Directory);
+            recovery.Unsettled.Add($"{restore.Target} ({e.Message})");
+            return false;
+        }
+    }
+
+    /// <summary>Starts one container a dead run left stopped, or drops it when it is gone or was recreated; false when it did not start.</summary>
+    private async Task<bool> RecoverOneAsync(JournalEntry dead, StoppedContainer container, Recovery recovery, CancellationToken cancellationToken)
+    {
+        if (await engine.FindContainerAsync(container.Id, cancellationToken) is null)
+        {
+            if (await engine.FindContainerAsync(container.Name, cancellationToken) is { } successor)
+            {
+                log.Warning("Leaving container {Container} as it is: it was recreated (now {NewId}) since run {RunId} stopped it as {Id}",
+                    container.Name, successor.Id[..Math.Min(12, successor.Id.Length)], dead.RunId, container.Id[..Math.Min(12, container.Id.Length)]);
+                recovery.Recreated.Add(container.Name);
+            }
+            else
+            {
+                log.Warning("Dropping container {Container} from the stop journal: it no longer exists (run {RunId} of an agent that stopped at {StartedAt} had stopped it)",
+                    container.Name, dead.RunId, dead.StartedAt);
+                recovery.Dropped.Add(container.Name);
+            }
+
+            return true;
+        }
+
+        log.Warning("Starting container {Container}, left stopped by run {RunId} of an agent that stopped at {StartedAt}", container.Name, dead.RunId, dead.StartedAt);
+        try
+        {
+            await engine.StartContainerAsync(container.Id, cancellationToken);
+            recovery.Started.Add(container.Name);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Warning("Container {Container} did not start again: {Error}; the stop journal in {Directory} keeps it, and every run (or 'backup-agent recover') tries again",
+                container.Name, e.Message, journal.Directory);
+            recovery.Failed.Add($"{container.Name} ({e.Message})");
+            return false;
+        }
     }
 
     /// <summary>
@@ -86,8 +178,10 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             log.Information("Stopping container {Container} for the backup", container.Name);
             try
             {
+                // The downtime runs from the stop request: a container's shutdown (up to its stop timeout) is downtime too.
+                var clock = Stopwatch.StartNew();
                 await engine.StopContainerAsync(container.Id, timeoutOf, cancellationToken);
-                set.MarkStopped(container);
+                set.MarkStopped(container, clock);
             }
             catch (Exception failure)
             {
@@ -216,7 +310,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             _containers = containers;
         }
 
-        internal void MarkStopped(StoppedContainer container) => _clocks[container.Id] = Stopwatch.StartNew();
+        internal void MarkStopped(StoppedContainer container, Stopwatch clock) => _clocks[container.Id] = clock;
 
         public Task<IReadOnlyList<Downtime>> RestartAsync(CancellationToken cancellationToken) =>
             _restart ??= _stopper.RestartAsync(_runId, _containers, _clocks, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BackupAgent.Core.Errors;
+using Serilog;
 
 namespace BackupAgent.Core.Consistency;
 
@@ -31,9 +32,10 @@ public sealed record StagedRestore(string Target, string Token, bool Created, bo
 /// <summary>
 /// The journal of stopped containers, on disk in the state directory (one file per run, written and flushed before
 /// anything is stopped), so that containers stopped by an agent that was killed can be started again by the next one.
-/// Readers and writers take an exclusive lock file, across processes and within one.
+/// Readers and writers take an exclusive lock file, across processes and within one. An entry that cannot be read
+/// is moved aside (renamed <c>*.corrupt</c>, kept for the user) with a warning, so that it never stops a later run.
 /// </summary>
-public sealed class StopJournal(string directory)
+public sealed class StopJournal(string directory, ILogger log)
 {
     public string Directory => directory;
 
@@ -55,6 +57,7 @@ public sealed class StopJournal(string directory)
         }
     }
 
+    /// <summary>The readable entries; corrupt ones are moved aside (call it under <see cref="LockAsync"/>).</summary>
     public IReadOnlyList<JournalEntry> Read()
     {
         if (!System.IO.Directory.Exists(directory))
@@ -67,15 +70,48 @@ public sealed class StopJournal(string directory)
         {
             try
             {
-                entries.Add(JsonSerializer.Deserialize<JournalEntry>(File.ReadAllBytes(file), Json) ?? throw new JsonException("empty"));
+                entries.Add(Parse(File.ReadAllBytes(file)));
             }
             catch (JsonException e)
             {
-                throw new BackupAgentException($"the stop journal entry '{file}' is corrupt ({e.Message}); start its containers by hand and delete it");
+                SetAside(file, e.Message);
             }
         }
 
         return entries;
+    }
+
+    /// <summary>An entry, or a JsonException when the file is not one (truncated, empty, fields missing).</summary>
+    private static JournalEntry Parse(byte[] json)
+    {
+        var entry = JsonSerializer.Deserialize<JournalEntry>(json, Json) ?? throw new JsonException("it is empty");
+        if (string.IsNullOrEmpty(entry.RunId) || string.IsNullOrEmpty(entry.Owner) || entry.Containers is null ||
+            entry.Containers.Any(c => c is null || string.IsNullOrEmpty(c.Id) || string.IsNullOrEmpty(c.Name)))
+        {
+            throw new JsonException("it lacks the run, its owner or its containers");
+        }
+
+        if (entry.Restores is null || entry.Restores.Any(r => r is null || string.IsNullOrEmpty(r.Target) || !IsToken(r.Token)))
+        {
+            throw new JsonException("a restore it names lacks its target or staging token");
+        }
+
+        return entry;
+    }
+
+    private void SetAside(string file, string problem)
+    {
+        var aside = file + ".corrupt";
+        try
+        {
+            File.Move(file, aside, overwrite: true);
+            log.Warning("The stop journal entry {File} is corrupt ({Problem}); moved aside as {Aside}: start the containers it names by hand if they are still stopped, then delete it",
+                file, problem, aside);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupAgentException($"the stop journal entry '{file}' is corrupt ({problem}) and cannot be moved aside ({e.Message}); start its containers by hand and delete it");
+        }
     }
 
     /// <summary>Writes a run's entry durably (temporary file, fsync, rename); an entry with nothing left to undo is removed.</summary>
@@ -102,8 +138,10 @@ public sealed class StopJournal(string directory)
     public void Remove(string runId) => File.Delete(PathOf(runId));
 
     /// <summary>The entry of one run, or null when it has none.</summary>
-    public JournalEntry? Find(string runId) =>
-        File.Exists(PathOf(runId)) ? JsonSerializer.Deserialize<JournalEntry>(File.ReadAllBytes(PathOf(runId)), Json) : null;
+    public JournalEntry? Find(string runId) => File.Exists(PathOf(runId)) ? Parse(File.ReadAllBytes(PathOf(runId))) : null;
+
+    /// <summary>A staging token as restores make them (it names directories in the target: nothing else may pass).</summary>
+    private static bool IsToken(string? token) => token is { Length: > 0 and <= 32 } && token.All(char.IsAsciiHexDigitLower);
 
     /// <summary>Forgets the containers of a run (they were started, or are left stopped on purpose); its restores stay until settled.</summary>
     public void ReleaseContainers(string runId)

@@ -24,6 +24,8 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
     Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
+    /// <summary>Returns the container and its mounts, or null when there is none of that name or ID.</summary>
+    Task<ContainerInfo?> FindContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
     /// <summary>Returns the volume, or null when there is none of that name.</summary>
     Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken);

@@ -27,8 +27,8 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
 public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, ConsistencyPlan Consistency);
 
 /// <summary>
-/// One backup run: pre-backup hooks; the containers that must be still are stopped (journalled first); every source
-/// is archived; the containers are started again as soon as the data is read; the manifest is written last; then
+/// One backup run, under the locks of its sources: pre-backup hooks; the containers that must be still are stopped
+/// (journalled first); every source is archived; the containers are started again as soon as the data is read; the manifest is written last; then
 /// post-backup hooks, on every path. On failure the archives already written are removed.
 /// </summary>
 public sealed class BackupOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log, TimeProvider clock)
@@ -45,6 +45,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
         var plan = await PlanCoreAsync(request, cancellationToken);
+        await using var locked = await stopper.Locks.AcquireAsync(engine, plan.Sources.Select(s => s.Volume), log, cancellationToken);
         var createdAt = clock.GetUtcNow();
         var id = BackupSetId.New(createdAt);
         log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", plan.Sources.Count, id, store.Location);

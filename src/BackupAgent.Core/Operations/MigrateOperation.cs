@@ -38,7 +38,8 @@ public sealed record MigrateResult(
 }
 
 /// <summary>
-/// Moves volumes, and optionally the containers that use them, to another engine. Everything is checked before
+/// Moves volumes, and optionally the containers that use them, to another engine, under the locks of the source and
+/// the target volumes (not for a dry run, which touches nothing). Everything is checked before
 /// anything on the source is stopped (both engines answer, names, target volumes, images, container names). The
 /// data streams from a helper on the source straight into a helper on the target, or with <paramref name="via"/>
 /// goes through a backup set in that store, which stays as a backup. The target is then read back and compared
@@ -59,6 +60,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             MigratePlan.EnsureNotOntoItself(steps, target.Endpoint);
         }
 
+        await using var locked = request.DryRun ? null : await LockAsync(steps, cancellationToken);
         var containers = await source.ListContainersAsync(null, cancellationToken);
         var definitions = request.WithContainers ? await DefinitionsAsync(containers, steps, request, cancellationToken) : [];
         var states = await TargetCheck.InspectAsync(target, steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
@@ -126,6 +128,14 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         }
 
         return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, downtimes);
+    }
+
+    /// <summary>Locks the source volumes on the source engine and the target volumes on the target engine, in one fixed order.</summary>
+    private async Task<IAsyncDisposable> LockAsync(IReadOnlyList<MigrateStep> steps, CancellationToken cancellationToken)
+    {
+        var (from, to) = (await source.GetIdentityAsync(cancellationToken), await target.GetIdentityAsync(cancellationToken));
+        var volumes = steps.Select(s => new VolumeKey(from, s.Source.Volume)).Concat(steps.Select(s => new VolumeKey(to, s.Target)));
+        return await stopper.Locks.AcquireAsync(volumes, log, cancellationToken);
     }
 
     /// <summary>

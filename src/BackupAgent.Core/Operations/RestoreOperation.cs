@@ -19,7 +19,7 @@ public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> 
 public sealed record RestoredVolume(string Volume, string Target, bool Created, long Files, long Bytes);
 
 /// <summary>
-/// Restores a set: names and targets are checked before anything is touched; then stage, verify, swap. Each archive
+/// Restores a set, under the locks of its targets: names and targets are checked before anything is touched; then stage, verify, swap. Each archive
 /// is read once, streamed through decryption and decompression into a helper that unpacks it into a staging directory
 /// on its target's file system, and checked (size, SHA-256, entries) at the end of that read. Only when every archive
 /// is staged and intact are the targets' contents replaced, by renames; on any failure before that every target is as
@@ -37,6 +37,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
 
+        // Another run reading or writing a target (a scheduled backup) finishes first; the checks below see what it left.
+        await using var locked = await stopper.Locks.AcquireAsync(engine, plan.Steps.Select(s => s.Target), log, cancellationToken);
         var states = await TargetCheck.InspectAsync(engine, plan.Steps.Select(s => s.Target).ToList(), request.Force, cancellationToken);
         var users = request.Stop
             ? (await engine.ListContainersAsync(null, cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()

@@ -61,10 +61,10 @@ public static class AgentHost
         try
         {
             await using var engine = wiring.OpenEngine(log);
-            var started = await wiring.OpenStopper(engine, log).RecoverAsync(cancellationToken);
-            if (started.Count > 0)
+            var recovery = await wiring.OpenStopper(engine, log).RecoverAsync(cancellationToken);
+            if (recovery.Started.Count > 0)
             {
-                log.Warning("Started again at start-up: {Containers} (left stopped by an agent that was killed)", started);
+                log.Warning("Started again at start-up: {Containers} (left stopped by an agent that was killed)", recovery.Started);
             }
         }
         catch (BackupAgentException e)

@@ -10,7 +10,7 @@ namespace BackupAgent.Scheduling.Running;
 
 /// <summary>
 /// kind: backup. One backup set for the listed volumes, and one per container (listed, matched by the label selector,
-/// or joining by label), each read under the locks of its volumes. One failing source does not stop the others; the
+/// or joining by label), each read under the locks of its volumes (which the backup operation takes). One failing source does not stop the others; the
 /// run fails when any failed.
 /// </summary>
 public sealed class BackupJobKind : IJobKind
@@ -35,26 +35,20 @@ public sealed class BackupJobKind : IJobKind
             var what = request.Container is { } c ? $"container {c}" : $"volume(s) {string.Join(", ", request.Volumes)}";
             try
             {
-                var volumes = request.Container is { } container
-                    ? (await engine.GetContainerAsync(container, cancellationToken)).Mounts.Select(m => m.Name)
-                    : request.Volumes;
-                await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
-                {
-                    var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
-                    var set = await operation.RunAsync(
-                        request with
-                        {
-                            Stop = job.Stop,
-                            Key = JobKeys.Of(job),
-                            PreHooks = HooksOf(job, pre: true),
-                            PostHooks = HooksOf(job, pre: false),
-                        },
-                        cancellationToken);
-                    sets.Add(set.Id);
-                    warnings.AddRange(set.Warnings);
-                    downtimes.AddRange(set.Downtimes.Select(d => $"{d.Container} {d.Seconds:0.###} s"));
-                    bytes += set.Archives.Sum(a => a.Bytes);
-                }
+                var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
+                var set = await operation.RunAsync(
+                    request with
+                    {
+                        Stop = job.Stop,
+                        Key = JobKeys.Of(job),
+                        PreHooks = HooksOf(job, pre: true),
+                        PostHooks = HooksOf(job, pre: false),
+                    },
+                    cancellationToken);
+                sets.Add(set.Id);
+                warnings.AddRange(set.Warnings);
+                downtimes.AddRange(set.Downtimes.Select(d => $"{d.Container} {d.Seconds:0.###} s"));
+                bytes += set.Archives.Sum(a => a.Bytes);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

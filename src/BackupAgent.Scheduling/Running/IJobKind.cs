@@ -6,7 +6,7 @@ namespace BackupAgent.Scheduling.Running;
 
 /// <summary>
 /// What a kind of job does (kind: backup in the config). The extension point for prune, verify and migrate: implement
-/// this and register it in <see cref="JobKinds.All"/>; the scheduler, history, locks and notifications stay the same.
+/// this and register it in <see cref="JobKinds.All"/>; the scheduler, history and notifications stay the same (the operations take the volume locks).
 /// </summary>
 public interface IJobKind
 {
@@ -19,7 +19,7 @@ public interface IJobKind
 }
 
 /// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
-public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, VolumeLocks Locks, IOperationWiring Wiring)
+public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, IOperationWiring Wiring)
 {
     /// <summary>The job's destination, relative paths resolved against the configuration file's directory.</summary>
     public string Destination => Destinations.Resolve(Agent, Job.Destination!)!;

@@ -20,7 +20,6 @@ public sealed class JobRunner : IDisposable
     private readonly WebhookNotifier _notifier;
     private readonly HttpClient _http = new();
     private readonly SemaphoreSlim _slots;
-    private readonly VolumeLocks _locks;
     private readonly ConcurrentDictionary<string, JobOptions> _added = new(StringComparer.OrdinalIgnoreCase);
 
     public JobRunner(AgentOptions options, IOperationWiring wiring, ILogger log)
@@ -29,7 +28,6 @@ public sealed class JobRunner : IDisposable
         _wiring = wiring;
         _log = log;
         History = new RunHistory(options.StateDirectory());
-        _locks = new VolumeLocks(Path.Combine(options.StateDirectory(), "locks"));
         _notifier = new WebhookNotifier(options.Notifications.Webhook, _http);
         _slots = new SemaphoreSlim(options.Concurrency.MaxRuns);
     }
@@ -54,7 +52,7 @@ public sealed class JobRunner : IDisposable
         var job = Find(jobName);
         var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
         var log = _log.ForContext("Job", job.Name).ForContext("RunScope", $"[{job.Name} dry run] ");
-        return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _locks, _wiring), cancellationToken);
+        return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _wiring), cancellationToken);
     }
 
     public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
@@ -70,7 +68,7 @@ public sealed class JobRunner : IDisposable
         {
             History.Save(record);
             log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
-            var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _locks, _wiring), cancellationToken);
+            var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _wiring), cancellationToken);
             record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, FinishedAt = DateTimeOffset.UtcNow };
             log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
             return record;

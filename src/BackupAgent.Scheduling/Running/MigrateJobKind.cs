@@ -43,14 +43,9 @@ public sealed class MigrateJobKind : IJobKind
         var results = new List<MigrateResult>();
         foreach (var request in requests)
         {
-            var volumes = request.Container is { } container
-                ? (await source.GetContainerAsync(container, cancellationToken)).Mounts.Select(m => m.Name)
-                : request.Volumes.Select(v => v.Source);
-            await using (await run.Locks.AcquireAsync(volumes, run.Log, cancellationToken))
-            {
-                var operation = new MigrateOperation(source, target, run.Wiring.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
-                results.Add(await operation.RunAsync(request with { Force = true, Stop = job.Stop, DryRun = dryRun }, cancellationToken));
-            }
+            // The operation takes the locks of the source and target volumes.
+            var operation = new MigrateOperation(source, target, run.Wiring.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
+            results.Add(await operation.RunAsync(request with { Force = true, Stop = job.Stop, DryRun = dryRun }, cancellationToken));
         }
 
         return results;

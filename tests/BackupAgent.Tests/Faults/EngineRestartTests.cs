@@ -4,7 +4,7 @@ namespace BackupAgent.Tests.Faults;
 
 /// <summary>
 /// The Docker engine restarted during a backup (the second engine, which install/test starts and this test restarts
-/// the same way) while a helper streams: the job fails cleanly, the next one succeeds, starts what the first had
+/// again on its data) while a helper streams: the job fails cleanly, the next one succeeds, starts what the first had
 /// stopped, and loses nothing. The agent is paused (SIGSTOP) across the restart so that the fault lands mid-stream.
 /// Alone: the migration tests use that engine too.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
             await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
             try
             {
-                await RestartEngineAsync();
+                await DockerCli.RestartSecondEngineAsync();
             }
             finally
             {
@@ -78,7 +78,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
         var state = Path.Combine(_scope.Directory, "state");
         await Agent.SucceedAsync("backup", "--docker-host", _engine, "--to", _scope.Backups, "--volume", volume, "--compression", "none", "--state-dir", state);
         var (target, user) = await _scope.CreateAppOnAsync(_engine, "restart-old", "echo old > /d/old; mkdir /d/dir; chown 9:9 /d/dir; chmod 0750 /d");
-        await HostCommand.RunAsync("docker", "-H", _engine, "stop", user);
+        await DockerCli.RunOnAsync(_engine, "stop", user);
         var old = await VolumeSnapshot.TakeAsync(target, _engine);
         string[] restore = ["restore", "--docker-host", _engine, "--from", _scope.Backups, "--volume", $"{volume}={target}", "--force", "--state-dir", state];
 
@@ -90,7 +90,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
             await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
             try
             {
-                await RestartEngineAsync();
+                await DockerCli.RestartSecondEngineAsync();
             }
             finally
             {
@@ -109,17 +109,5 @@ public sealed class EngineRestartTests : IAsyncLifetime
         var next = await Agent.RunAsync(restore);
         var lost = VolumeSnapshot.BytesLost(before, next.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(target, _engine) : null);
         FaultLedger.Settle("the Docker engine restarted during a forced restore", 1, next.ExitCode == 0, lost);
-    }
-
-    /// <summary>Stops the second engine by its pid (SIGTERM, as a service manager does) and starts it again with install/second-engine.</summary>
-    private static async Task RestartEngineAsync()
-    {
-        var directory = Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_ENGINE2_DIR") ?? throw new InvalidOperationException("BACKUP_AGENT_TEST_ENGINE2_DIR is not set: run install/test");
-        var pid = File.ReadAllText(Path.Combine(directory, "pid")).Trim();
-        await HostCommand.RunAsync("kill", "-TERM", pid);
-
-        await Poll.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "the second engine did not stop within 60 s");
-
-        await HostCommand.RunAsync("bash", Path.Combine(Repository.Root, "install", "second-engine"), "start", directory);
     }
 }

@@ -68,6 +68,7 @@ public sealed class MigrateTests : IAsyncLifetime
     [Fact]
     public async Task A_non_empty_target_volume_is_refused_and_left_as_it_was()
     {
+        await DockerCli.EnsureHelperImageOnAsync(_target);
         await DockerCli.RunOnAsync(_target, "volume", "create", _volume);
         await DockerCli.RunOnAsync(_target, "run", "--rm", "--log-driver", "none", "-v", $"{_volume}:/d", DockerCli.HelperImage, "sh", "-c", "echo precious > /d/keep");
 

@@ -8,6 +8,8 @@ namespace BackupAgent.Tests.Integration;
 
 public sealed class SharedStopTests : IAsyncLifetime
 {
+    private static readonly ILogger Log = new LoggerConfiguration().CreateLogger();
+
     private TestScope _scope = null!;
 
     public async Task InitializeAsync() => _scope = await TestScope.CreateAsync();
@@ -19,8 +21,8 @@ public sealed class SharedStopTests : IAsyncLifetime
     {
         var volume = await _scope.CreateVolumeAsync("shared");
         var app = await _scope.RunContainerAsync("shared-app", ["-v", $"{volume}:/d"], "sleep 1000");
-        await using var engine = new DockerEngine("unix:///var/run/docker.sock", DockerCli.HelperImage, new LoggerConfiguration().CreateLogger());
-        var stopper = new ContainerStopper(engine, new StopJournal(Path.Combine(_scope.Directory, "stopped")), new LoggerConfiguration().CreateLogger());
+        await using var engine = new DockerEngine("unix:///var/run/docker.sock", DockerCli.HelperImage, Log);
+        var stopper = new ContainerStopper(engine, new StopJournal(Path.Combine(_scope.Directory, "stopped"), Log), new VolumeLocks(Path.Combine(_scope.Directory, "locks")), Log);
         var container = await engine.GetContainerAsync(app, CancellationToken.None);
 
         var first = await stopper.StopAsync("run-a", [container], TimeSpan.FromSeconds(2), CancellationToken.None);

@@ -97,10 +97,12 @@ public sealed class TestScope : IAsyncDisposable
 
     /// <summary>
     /// On another engine (<paramref name="host"/>): a volume filled by <paramref name="script"/> (its root is /d), and an
-    /// app container that uses it at /d and runs until stopped (stop timeout 2 s). Both are removed afterwards.
+    /// app container that uses it at /d and runs until stopped (stop timeout 2 s). Both are removed afterwards. The helper
+    /// image is put on that engine first when it lacks it.
     /// </summary>
     public async Task<(string Volume, string App)> CreateAppOnAsync(string host, string stem, string script)
     {
+        await DockerCli.EnsureHelperImageOnAsync(host);
         var volume = Name(stem);
         TrackOn(host, "volume", volume);
         await DockerCli.RunOnAsync(host, "volume", "create", "--label", $"{TestLabel}={Id}", volume);
