@@ -67,7 +67,14 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             var slash = name.IndexOf('/');
             if (slash > 0 && BackupSetId.TryGetTime(name[..slash], out var created) && created < cutoff && !listed.Contains(name[..slash]))
             {
-                orphans.Add(name);
+                if (StoreNames.IsValid(name))
+                {
+                    orphans.Add(name);
+                }
+                else
+                {
+                    log.Warning("Leaving {Item} alone: it is not a valid item name ({Reason})", name, StoreNames.Problem(name));
+                }
             }
         }
 

@@ -116,31 +116,7 @@ public sealed class BackupCatalog(IBackupStore store)
             throw new BadInputException($"{store.Location} has no backup set '{id}'");
         }
 
-        int version;
-        BackupSet? set;
-        try
-        {
-            using var doc = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
-            version = doc.RootElement.TryGetProperty("formatVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
-            set = version == BackupSet.CurrentFormatVersion ? doc.Deserialize<BackupSet>(Json) : null;
-        }
-        catch (JsonException e)
-        {
-            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} is corrupt or truncated: {e.Message}", e);
-        }
-
-        if (version != BackupSet.CurrentFormatVersion)
-        {
-            throw new UnreadableManifestException(
-                $"the manifest of backup set '{id}' in {store.Location} has format version {version}; this agent reads version {BackupSet.CurrentFormatVersion}", null);
-        }
-
-        if (set is null || set.Id != id)
-        {
-            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} names another set ('{set?.Id}')", null);
-        }
-
-        return set;
+        return ManifestDoor.Open(id, bytes, store.Location);
     }
 }
 

@@ -38,17 +38,13 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
             problems.Add($"{string.Join(" and ", group.Select(s => $"'{s.Archive.Volume}'"))} would both be restored into '{group.Key}'");
         }
 
-        foreach (var step in steps.Where(s => !s.TargetIsHostPath && !IsVolumeName(s.Target)))
+        foreach (var step in steps.Where(s => !s.TargetIsHostPath && !VolumeNames.IsVolumeName(s.Target)))
         {
             problems.Add($"'{step.Target}' is not a valid volume name (letters, digits, '_', '.', '-'; or an absolute host path)");
         }
 
         return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : new RestorePlan(set, steps);
     }
-
-    private static bool IsVolumeName(string name) =>
-        name.Length is > 0 and <= 255 && char.IsAsciiLetterOrDigit(name[0]) &&
-        name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 }
 
 public sealed record RestoreStep(ArchiveInfo Archive, string Target)
