@@ -284,6 +284,8 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         var moved = new List<MigratedVolume>();
         foreach (var ((step, state), archive) in steps.Zip(states).Zip(archives))
         {
+            // The set is this run's own, held in memory and never read back as a manifest: the target volume gets the
+            // driver options of the live source volume (trusted like the source engine), none from the store.
             await CreateTargetAsync(step, state, cancellationToken);
             await ArchiveUnpacker.UnpackAsync(target, via, set, archive, step.Target, clearFirst: state.NonEmpty, null, cancellationToken);
             var expected = await DeepVerify.ReadIndexAsync(via, set, archive, null, cancellationToken);

@@ -13,6 +13,12 @@ public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMappin
 {
     /// <summary>Stop the running containers that use the targets while they are restored (default).</summary>
     public bool Stop { get; init; } = true;
+
+    /// <summary>Create missing volumes with the driver options of the manifest (--trust-volume-options); else with none (VolumeOptionsPolicy).</summary>
+    public bool TrustVolumeOptions { get; init; }
+
+    /// <summary>Restore bind mounts' archives into their original host paths without --volume naming them (--to-original-paths).</summary>
+    public bool ToOriginalPaths { get; init; }
 }
 
 public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes, IReadOnlyList<Downtime> Downtimes);
@@ -29,7 +35,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     {
         var catalog = new BackupCatalog(store);
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
-        var plan = RestorePlan.Create(set, request.Volumes);
+        var plan = RestorePlan.Create(set, request.Volumes, request.ToOriginalPaths);
         ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
@@ -51,7 +57,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
                 {
                     var archive = step.Archive;
                     await engine.CreateVolumeAsync(
-                        new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), cancellationToken);
+                        new VolumeInfo(step.Target, archive.Driver ?? "local", VolumeOptionsPolicy.Choose(archive, step.Target, request.TrustVolumeOptions, log), archive.Labels), cancellationToken);
                 }
 
                 await ArchiveUnpacker.UnpackAsync(engine, store, set, step.Archive, step.Target, clearFirst: target.NonEmpty, request.Key, cancellationToken);

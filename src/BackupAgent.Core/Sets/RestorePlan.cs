@@ -2,16 +2,22 @@ using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Core.Sets;
 
-/// <summary>Which archive of a set goes into which target. Pure: checked before anything is touched.</summary>
+/// <summary>
+/// Which archive of a set goes into which target. Pure: checked before anything is touched. A restore writes to the
+/// host only where the command line says: a bind mount's archive goes back to its host path (which the manifest, read
+/// from an untrusted store, names) only when <c>--volume</c> names a target or <paramref name="toOriginalPaths"/>.
+/// </summary>
 public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps)
 {
-    public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings)
+    public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings, bool toOriginalPaths = false)
     {
         var steps = new List<RestoreStep>();
         var problems = new List<string>();
         if (mappings.Count == 0)
         {
             steps.AddRange(set.Archives.Select(a => new RestoreStep(a, a.Volume)));
+            problems.AddRange(set.Archives.Where(a => a.Kind == SourceKind.Bind && !toOriginalPaths).Select(a =>
+                $"archive '{a.File}' of backup set '{set.Id}' is of the bind mount '{a.Volume}', a host path: give a target (--volume {a.Volume}=TARGET) or --to-original-paths to restore it there"));
         }
         else
         {
