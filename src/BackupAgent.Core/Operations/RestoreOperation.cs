@@ -35,6 +35,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     {
         var catalog = new BackupCatalog(store);
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
+        await catalog.AuthenticateAsync(set, request.Key, cancellationToken);
         var plan = RestorePlan.Create(set, request.Volumes, request.ToOriginalPaths);
         ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);

@@ -47,18 +47,7 @@ public sealed class DirectoryStore : IBackupStore
     public async Task WriteAsync(string name, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
         StoreNames.Validate(name, _root);
-        ItemDirectory directory;
-        try
-        {
-            System.IO.Directory.CreateDirectory(_root, PrivateDirectory);
-            directory = ItemDirectory.Open(_root, name, create: true)!;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw WriteFailed(name, e);
-        }
-
-        using var _ = directory;
+        using var directory = OpenDirectoryForWriting(name);
         var temp = "." + directory.FileName + PartialMarker + Guid.NewGuid().ToString("N")[..8];
         try
         {
@@ -139,6 +128,20 @@ public sealed class DirectoryStore : IBackupStore
 
         directory?.RemoveIfEmpty();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Creates the root (with its parents, which are the user's) and then, without following links, the item's directories.</summary>
+    private ItemDirectory OpenDirectoryForWriting(string name)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(_root, PrivateDirectory);
+            return ItemDirectory.Open(_root, name, create: true)!;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailed(name, e);
+        }
     }
 
     private static bool IsLink(FileAttributes attributes) => (attributes & FileAttributes.ReparsePoint) != 0;
