@@ -137,6 +137,19 @@ public sealed class UntrustedStoreTests : IAsyncLifetime
         Assert.Null(await SeedScenarioTests.VolumeOrNullAsync(target));
     }
 
+    [Fact]
+    public async Task A_crafted_index_that_is_not_json_fails_a_deep_verify_in_one_line()
+    {
+        var id = await CraftedSets.StoreAsync(_scope.Backups, "vol", Payload, lie: a => a with { Index = "vol.tar.index.jsonl.gz" });
+        await File.WriteAllBytesAsync(Path.Combine(_scope.Backups, id, "vol.tar.index.jsonl.gz"), CraftedSets.Gzip("{ not an index\n"u8.ToArray()));
+
+        var result = await Agent.RunAsync("verify", "--from", _scope.Backups, "--backup", id, "--deep");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result);
+        Assert.Contains("index 'vol.tar.index.jsonl.gz' of 'vol' cannot be read", result.Stderr);
+    }
+
     private Task<string> StoreBindAsync(string hostPath) =>
         CraftedSets.StoreAsync(_scope.Backups, hostPath, Payload, lie: a => a with { Kind = SourceKind.Bind, Volume = hostPath, MountPath = "/app" });
 

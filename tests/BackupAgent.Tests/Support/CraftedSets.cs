@@ -71,7 +71,7 @@ public static class CraftedSets
         await File.WriteAllTextAsync(path, manifest.ToJsonString());
     }
 
-    private static byte[] Gzip(byte[] data)
+    public static byte[] Gzip(byte[] data)
     {
         var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
