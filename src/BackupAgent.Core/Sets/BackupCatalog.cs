@@ -7,7 +7,11 @@ using BackupAgent.Core.Storage;
 
 namespace BackupAgent.Core.Sets;
 
-/// <summary>The backup sets in a store: <c>ID/manifest.json</c> beside the set's archives, the manifest written last.</summary>
+/// <summary>
+/// The backup sets in a store: <c>ID/manifest.json</c> beside the set's archives (and, for an encrypted set, its
+/// <see cref="ManifestMac"/>), the manifest written last. The store is untrusted: every manifest comes in through
+/// <see cref="ManifestDoor"/>, and a set to be used with a key through <see cref="AuthenticateAsync"/>.
+/// </summary>
 public sealed class BackupCatalog(IBackupStore store)
 {
     private const string ManifestFile = "manifest.json";
