@@ -9,15 +9,20 @@ public sealed class RestoreCommand : ICommand
     public string Name => "restore";
 
     public string Help => """
-        backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--json]
+        backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
+                             [--to-original-paths] [--trust-volume-options] [--json]
 
         Restores volumes from a backup set. Every archive is checked against its SHA-256 before any
-        volume is touched. Missing target volumes are created with the original driver, options and
-        labels; a target that is not empty is refused unless --force, which makes it exactly equal
-        to the archive.
+        volume is touched. Missing target volumes are created with the original driver and labels;
+        a target that is not empty is refused unless --force, which makes it exactly equal to the
+        archive. The store is not trusted to decide where on the host the restore writes.
           --backup ID|latest   the set (default: latest, the newest set holding the named volumes)
           --volume NAME[=TARGET]  restore only NAME, optionally into TARGET (a volume name, or an
                                absolute host path); repeatable. Default: every archive of the set.
+          --to-original-paths  without --volume, restore the archives of bind mounts into their original
+                               host paths too (else such a set is refused: name a target with --volume)
+          --trust-volume-options  create missing volumes with the driver options the manifest records
+                               (e.g. type=none,o=bind,device=PATH); by default they are left out, with a warning
           --force              replace the contents of non-empty targets
           --no-stop            do not stop the running containers that use the targets (by default they are
                                stopped while their volume is restored and started again afterwards)
@@ -31,6 +36,8 @@ public sealed class RestoreCommand : ICommand
         new("--volume", Repeatable: true),
         new("--force", IsFlag: true),
         new("--no-stop", IsFlag: true),
+        new("--to-original-paths", IsFlag: true),
+        new("--trust-volume-options", IsFlag: true),
         new("--json", IsFlag: true),
         .. KeyOptions.Specs,
     ];
@@ -40,7 +47,12 @@ public sealed class RestoreCommand : ICommand
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
-        var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console)) { Stop = !args.Flag("--no-stop") };
+        var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console))
+        {
+            Stop = !args.Flag("--no-stop"),
+            ToOriginalPaths = args.Flag("--to-original-paths"),
+            TrustVolumeOptions = args.Flag("--trust-volume-options"),
+        };
         var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {

@@ -9,7 +9,8 @@ public static class Usage
         Commands:
           backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--stop]
                    [--stop-timeout SECONDS] [--dry-run] [--json]
-          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop] [--json]
+          restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
+                   [--to-original-paths] [--trust-volume-options] [--json]
           recover  start the containers that an agent which was killed left stopped
           migrate  --to-engine URI (--volume NAME[=TARGET] ... | --container NAME) [--via DEST] [--with-containers]
                    [--start] [--copy-images] [--stop] [--leave-stopped] [--force] [--dry-run] [--json]

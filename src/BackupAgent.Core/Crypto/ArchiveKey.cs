@@ -12,6 +12,8 @@ public sealed class ArchiveKey
 {
     public const int Pbkdf2Iterations = 600_000;
 
+    private static readonly byte[] ManifestInfo = "backup-agent manifest mac v1"u8.ToArray();
+
     private readonly byte[] _secret;
 
     private ArchiveKey(KeyKind kind, byte[] secret)
@@ -72,6 +74,11 @@ public sealed class ArchiveKey
             ? Rfc2898DeriveBytes.Pbkdf2(_secret, salt, iterations, HashAlgorithmName.SHA256, 32)
             : HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, salt, "backup-agent archive v1"u8.ToArray());
     }
+
+    /// <summary>Derives the key that authenticates a set's manifest (<see cref="ManifestMac"/>); its own info string keeps it apart from archive keys.</summary>
+    internal byte[] DeriveManifestKey(byte[] salt, int iterations) => Kind == KeyKind.Passphrase
+        ? HKDF.Expand(HashAlgorithmName.SHA256, Rfc2898DeriveBytes.Pbkdf2(_secret, salt, iterations, HashAlgorithmName.SHA256, 32), 32, ManifestInfo)
+        : HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, salt, ManifestInfo);
 }
 
 public enum KeyKind : byte

@@ -14,7 +14,8 @@ namespace BackupAgent.Core.Crypto;
 ///          = ciphertext | tag (16)
 /// </code>
 /// Every chunk but the last is full; the last is shorter (an empty one follows a full last chunk), so truncation
-/// at any point, reordering and header changes all fail authentication.
+/// at any point, reordering and header changes all fail authentication. The manifest of an encrypted set is
+/// authenticated with the same key in its own format, <see cref="ManifestMac"/>.
 /// </summary>
 public static class EncryptionFormat
 {
@@ -29,11 +30,7 @@ public static class EncryptionFormat
     internal static (byte[] Header, byte[] Key) NewHeader(ArchiveKey key)
     {
         var header = new byte[HeaderBytes];
-        Magic.CopyTo(header, 0);
-        header[8] = (byte)key.Kind;
-        var iterations = key.Kind == KeyKind.Passphrase ? ArchiveKey.Pbkdf2Iterations : 0;
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(9), (uint)iterations);
-        RandomNumberGenerator.Fill(header.AsSpan(13, 24));
+        var iterations = WritePreamble(header, Magic, key, 24);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(37), ChunkBytes);
         var derived = key.Derive(key.Kind, header[13..29], iterations);
         KeyCheck(derived).CopyTo(header.AsSpan(41));
@@ -63,6 +60,20 @@ public static class EncryptionFormat
         }
 
         return (derived, chunk);
+    }
+
+    /// <summary>
+    /// Writes what both this format and <see cref="ManifestMac"/> begin with: magic (8) | kind (1) | iterations (u32 BE),
+    /// then <paramref name="randomBytes"/> random bytes (salt, ...). Returns the iteration count.
+    /// </summary>
+    internal static int WritePreamble(Span<byte> destination, ReadOnlySpan<byte> magic, ArchiveKey key, int randomBytes)
+    {
+        magic.CopyTo(destination);
+        destination[8] = (byte)key.Kind;
+        var iterations = key.Kind == KeyKind.Passphrase ? ArchiveKey.Pbkdf2Iterations : 0;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[9..], (uint)iterations);
+        RandomNumberGenerator.Fill(destination.Slice(13, randomBytes));
+        return iterations;
     }
 
     internal static void Nonce(ReadOnlySpan<byte> header, uint index, Span<byte> nonce)

@@ -13,11 +13,11 @@ public static class ArchiveStreams
     {
         if (archive.Encryption is null)
         {
-            return archive.Compression.Decompress(stored);
+            return new PlaintextStream(archive.Compression.Decompress(stored), null, archive);
         }
 
         var decrypted = new DecryptingStream(stored, Require(key, archive), archive.File);
-        return new OwningStream(archive.Compression.Decompress(decrypted), decrypted);
+        return new PlaintextStream(archive.Compression.Decompress(decrypted), decrypted, archive);
     }
 
     public static ArchiveKey Require(ArchiveKey? key, ArchiveInfo archive) =>
@@ -33,15 +33,45 @@ public static class ArchiveStreams
         }
     }
 
-    /// <summary>Reads through its inner stream and disposes another one with it.</summary>
-    private sealed class OwningStream(Stream inner, Stream owned) : PassThroughStream(inner)
+    /// <summary>
+    /// Reads through the decompressor, turning its own errors (data that is not of its format, or damaged) into an
+    /// error naming the archive, and disposes the decrypting stream under it (if any) with it.
+    /// </summary>
+    private sealed class PlaintextStream(Stream inner, Stream? owned, ArchiveInfo archive) : PassThroughStream(inner)
     {
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return base.Read(buffer);
+            }
+            catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+            {
+                throw DoesNotDecompress(e);
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await base.ReadAsync(buffer, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+            {
+                throw DoesNotDecompress(e);
+            }
+        }
+
+        private BackupAgentException DoesNotDecompress(Exception e) =>
+            new($"archive '{archive.File}' of '{archive.Volume}' does not decompress: {e.Message}", inner: e);
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)
             {
                 Inner.Dispose();
-                owned.Dispose();
+                owned?.Dispose();
             }
 
             base.Dispose(disposing);
@@ -50,7 +80,11 @@ public static class ArchiveStreams
         public override async ValueTask DisposeAsync()
         {
             await Inner.DisposeAsync();
-            await owned.DisposeAsync();
+            if (owned is not null)
+            {
+                await owned.DisposeAsync();
+            }
+
             await base.DisposeAsync();
         }
     }

@@ -72,7 +72,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
                 Downtimes = downtimes,
                 Warnings = await SizeDrops.FindAsync(new BackupCatalog(store), archives, cancellationToken),
             };
-            await SaveManifestAsync(set, cancellationToken);
+            await SaveManifestAsync(set, request.Key, cancellationToken);
         }
         finally
         {
@@ -144,11 +144,11 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         }
     }
 
-    private async Task SaveManifestAsync(BackupSet set, CancellationToken cancellationToken)
+    private async Task SaveManifestAsync(BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
     {
         try
         {
-            await new BackupCatalog(store).SaveAsync(set, cancellationToken);
+            await new BackupCatalog(store).SaveAsync(set, key, cancellationToken);
         }
         catch
         {

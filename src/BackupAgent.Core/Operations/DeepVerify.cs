@@ -1,5 +1,7 @@
+using System.Text.Json;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
@@ -53,7 +55,14 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         var indexInfo = archive with { File = archive.Index!, Compression = Compression.Gzip };
         await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, indexInfo), cancellationToken);
         await using var plain = ArchiveStreams.OpenPlaintext(raw, indexInfo, key);
-        return await TarIndex.ReadAsync(plain, cancellationToken);
+        try
+        {
+            return await TarIndex.ReadAsync(plain, cancellationToken);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new BackupAgentException($"index '{archive.Index}' of '{archive.Volume}' cannot be read: {e.Message}", inner: e);
+        }
     }
 
     /// <summary>Reads a volume (or host path) back through a helper and indexes every file.</summary>

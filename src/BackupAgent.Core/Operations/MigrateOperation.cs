@@ -295,7 +295,9 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", setId, via!.Location, target.Endpoint);
 
         var restoreSteps = steps.Zip(archives, states).Select(s => (new RestoreStep(s.Second, s.First.Target), s.Third)).ToList();
-        await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, journal: null, log, cancellationToken);
+        // The set is this run's own, held in memory and never read back as a manifest: the target volumes get the
+        // driver options of the live source volumes (trusted like the source engine).
+        await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, trusted: true, journal: null, log, cancellationToken);
         var moved = new List<MigratedVolume>();
         foreach (var ((step, state), archive) in steps.Zip(states).Zip(archives))
         {

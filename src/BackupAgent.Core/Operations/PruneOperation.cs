@@ -12,7 +12,7 @@ public sealed record PruneResult(IReadOnlyList<SetVerdict> Sets, IReadOnlyList<s
 
 /// <summary>
 /// Deletes the sets a retention policy does not keep. Order: a set's manifest first (from then on it is no longer
-/// listed, so an interrupted prune never leaves a listed set with missing archives), then its archives. Items of
+/// listed, so an interrupted prune never leaves a listed set with missing archives), then its archives and its MAC. Items of
 /// sets that have no manifest and are older than <see cref="OrphanAge"/> (by their set ID's time) are leftovers of
 /// interrupted prunes or backups and are swept; younger ones may belong to a backup still running. A set whose
 /// manifest cannot be read (corrupt, or written by a newer agent) is never deleted, nor are its archives swept.
@@ -46,6 +46,8 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             {
                 await store.DeleteAsync(item, cancellationToken);
             }
+
+            await catalog.DeleteMacAsync(set, cancellationToken);
         }
 
         foreach (var orphan in orphans)
@@ -67,7 +69,14 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             var slash = name.IndexOf('/');
             if (slash > 0 && BackupSetId.TryGetTime(name[..slash], out var created) && created < cutoff && !listed.Contains(name[..slash]))
             {
-                orphans.Add(name);
+                if (StoreNames.IsValid(name))
+                {
+                    orphans.Add(name);
+                }
+                else
+                {
+                    log.Warning("Leaving {Item} alone: it is not a valid item name ({Reason})", name, StoreNames.Problem(name));
+                }
             }
         }
 

@@ -12,6 +12,12 @@ public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMappin
 {
     /// <summary>Stop the running containers that use the targets while they are restored (default).</summary>
     public bool Stop { get; init; } = true;
+
+    /// <summary>Create missing volumes with the driver options of the manifest (--trust-volume-options); else with none (VolumeOptionsPolicy).</summary>
+    public bool TrustVolumeOptions { get; init; }
+
+    /// <summary>Restore bind mounts' archives into their original host paths without --volume naming them (--to-original-paths).</summary>
+    public bool ToOriginalPaths { get; init; }
 }
 
 public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes, IReadOnlyList<Downtime> Downtimes);
@@ -32,7 +38,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     {
         var catalog = new BackupCatalog(store);
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
-        var plan = RestorePlan.Create(set, request.Volumes);
+        await catalog.AuthenticateAsync(set, request.Key, cancellationToken);
+        var plan = RestorePlan.Create(set, request.Volumes, request.ToOriginalPaths);
         ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
@@ -48,7 +55,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var steps = plan.Steps.Zip(states).ToList();
         try
         {
-            await RestoreAsync(engine, store, set, steps, request.Key, (restores, ct) => stopper.JournalRestoresAsync(runId, restores, ct), log, cancellationToken);
+            await RestoreAsync(engine, store, set, steps, request.Key, request.TrustVolumeOptions,
+                (restores, ct) => stopper.JournalRestoresAsync(runId, restores, ct), log, cancellationToken);
         }
         catch (Exception failure)
         {
@@ -61,9 +69,12 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         return new RestoreResult(set, restored, downtimes);
     }
 
-    /// <summary>Restores archives of <paramref name="set"/> into their targets on <paramref name="engine"/>, all or nothing.</summary>
+    /// <summary>
+    /// Restores archives of <paramref name="set"/> into their targets on <paramref name="engine"/>, all or nothing. A
+    /// volume it creates gets the archive's driver options only when they are <paramref name="trusted"/>.
+    /// </summary>
     internal static async Task RestoreAsync(
-        IContainerEngine engine, IBackupStore store, BackupSet set, IReadOnlyList<(RestoreStep Step, TargetCheck.State State)> steps, ArchiveKey? key,
+        IContainerEngine engine, IBackupStore store, BackupSet set, IReadOnlyList<(RestoreStep Step, TargetCheck.State State)> steps, ArchiveKey? key, bool trusted,
         Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
     {
         log.Information("Restoring {Count} archive(s) of set {SetId}, each checked as it is read, before any target is changed", steps.Count, set.Id);
@@ -74,7 +85,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
             var archive = step.Archive;
             if (state.Create)
             {
-                await engine.CreateVolumeAsync(new VolumeInfo(step.Target, archive.Driver ?? "local", archive.DriverOptions, archive.Labels), ct);
+                await engine.CreateVolumeAsync(
+                    new VolumeInfo(step.Target, archive.Driver ?? "local", VolumeOptionsPolicy.Choose(archive, step.Target, trusted, log), archive.Labels), ct);
             }
 
             var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,

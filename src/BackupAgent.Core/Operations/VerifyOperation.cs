@@ -42,6 +42,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
             log.Error("Backup set {SetId} cannot be read: {Reason}", other.Id, other.Reason);
         }
 
+        await catalog.AuthenticateAsync(set, key, cancellationToken);
         ArchiveStreams.RequireKeys(set.Archives, key);
         var deep = deepWith is null ? null : new DeepVerify(deepWith, store, log);
         if (deepWith is not null)

@@ -1,14 +1,23 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
 
 namespace BackupAgent.Core.Sets;
 
-/// <summary>The backup sets in a store: <c>ID/manifest.json</c> beside the set's archives, the manifest written last.</summary>
+/// <summary>
+/// The backup sets in a store: <c>ID/manifest.json</c> beside the set's archives (and, for an encrypted set, its
+/// <see cref="ManifestMac"/>), the manifest written last. The store is untrusted: every manifest comes in through
+/// <see cref="ManifestDoor"/>, and a set to be used with a key through <see cref="AuthenticateAsync"/>.
+/// </summary>
 public sealed class BackupCatalog(IBackupStore store)
 {
     private const string ManifestFile = "manifest.json";
+
+    /// <summary>The exact bytes of each manifest this catalog read, which <see cref="AuthenticateAsync"/> checks (never a second read).</summary>
+    private readonly ConcurrentDictionary<string, byte[]> _manifests = new(StringComparer.Ordinal);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -21,12 +30,65 @@ public sealed class BackupCatalog(IBackupStore store)
 
     public static string ArchiveItem(BackupSet set, ArchiveInfo archive) => $"{set.Id}/{archive.File}";
 
-    public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) =>
-        store.WriteBytesAsync($"{set.Id}/{ManifestFile}", JsonSerializer.SerializeToUtf8Bytes(set, Json), cancellationToken);
+    public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) => SaveAsync(set, null, cancellationToken);
+
+    /// <summary>Writes a set's manifest; with a key (an encrypted set) first its <see cref="ManifestMac"/>, so that the manifest is still written last.</summary>
+    public async Task SaveAsync(BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(set, Json);
+        if (key is not null)
+        {
+            await store.WriteBytesAsync($"{set.Id}/{ManifestMac.Item}", ManifestMac.Create(manifest, key), cancellationToken);
+        }
+
+        await store.WriteBytesAsync($"{set.Id}/{ManifestFile}", manifest, cancellationToken);
+    }
 
     /// <summary>Deletes a set's manifest: from then on the set is not listed, whatever happens to its archives.</summary>
     public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.DeleteAsync($"{set.Id}/{ManifestFile}", cancellationToken);
+
+    /// <summary>Deletes a set's <see cref="ManifestMac"/>, if it has one: after its manifest and archives.</summary>
+    public Task DeleteMacAsync(BackupSet set, CancellationToken cancellationToken) =>
+        store.DeleteAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken);
+
+    /// <summary>
+    /// Refuses a set that is to be used with <paramref name="key"/> unless its manifest, as this catalog read it, carries
+    /// a valid <see cref="ManifestMac"/> under that key and says that every archive is encrypted. Without a key a set
+    /// is taken as it is: an unencrypted set cannot be told from one rewritten by whoever can write the store.
+    /// </summary>
+    public async Task AuthenticateAsync(BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        var manifest = _manifests.TryGetValue(set.Id, out var bytes) ? bytes : throw new InvalidOperationException($"set {set.Id} was not read by this catalog");
+        byte[]? mac;
+        try
+        {
+            mac = await store.ReadBytesAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken);
+        }
+        catch (StoreItemNotFoundException)
+        {
+            mac = null;
+        }
+
+        var why = mac is null ? $"it has no {ManifestMac.Item}"
+            : ManifestMac.Check(mac, manifest, key) switch
+            {
+                MacVerdict.WrongKey => "its MAC was made with another key: wrong passphrase or key",
+                MacVerdict.Forged => "its MAC does not match: the manifest was tampered with or truncated",
+                MacVerdict.Damaged => $"its {ManifestMac.Item} is damaged",
+                _ => set.Archives.FirstOrDefault(a => a.Encryption is null) is { } plain ? $"it says archive '{plain.File}' is not encrypted" : null,
+            };
+        if (why is not null)
+        {
+            throw new BackupAgentException(
+                $"the manifest of backup set '{set.Id}' is not authenticated by this key: it was changed in the store, or the key is wrong ({why}); no volume was touched");
+        }
+    }
 
     /// <summary>All complete sets, newest first; optionally only those holding <paramref name="volume"/>.</summary>
     public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken) =>
@@ -116,30 +178,8 @@ public sealed class BackupCatalog(IBackupStore store)
             throw new BadInputException($"{store.Location} has no backup set '{id}'");
         }
 
-        int version;
-        BackupSet? set;
-        try
-        {
-            using var doc = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
-            version = doc.RootElement.TryGetProperty("formatVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
-            set = version == BackupSet.CurrentFormatVersion ? doc.Deserialize<BackupSet>(Json) : null;
-        }
-        catch (JsonException e)
-        {
-            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} is corrupt or truncated: {e.Message}", e);
-        }
-
-        if (version != BackupSet.CurrentFormatVersion)
-        {
-            throw new UnreadableManifestException(
-                $"the manifest of backup set '{id}' in {store.Location} has format version {version}; this agent reads version {BackupSet.CurrentFormatVersion}", null);
-        }
-
-        if (set is null || set.Id != id)
-        {
-            throw new UnreadableManifestException($"the manifest of backup set '{id}' in {store.Location} names another set ('{set?.Id}')", null);
-        }
-
+        var set = ManifestDoor.Open(id, bytes, store.Location);
+        _manifests[id] = bytes;
         return set;
     }
 }

@@ -2,16 +2,22 @@ using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Core.Sets;
 
-/// <summary>Which archive of a set goes into which target. Pure: checked before anything is touched.</summary>
+/// <summary>
+/// Which archive of a set goes into which target. Pure: checked before anything is touched. A restore writes to the
+/// host only where the command line says: a bind mount's archive goes back to its host path (which the manifest, read
+/// from an untrusted store, names) only when <c>--volume</c> names a target or <paramref name="toOriginalPaths"/>.
+/// </summary>
 public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps)
 {
-    public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings)
+    public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings, bool toOriginalPaths = false)
     {
         var steps = new List<RestoreStep>();
         var problems = new List<string>();
         if (mappings.Count == 0)
         {
             steps.AddRange(set.Archives.Select(a => new RestoreStep(a, a.Volume)));
+            problems.AddRange(set.Archives.Where(a => a.Kind == SourceKind.Bind && !toOriginalPaths).Select(a =>
+                $"archive '{a.File}' of backup set '{set.Id}' is of the bind mount '{a.Volume}', a host path: give a target (--volume {a.Volume}=TARGET) or --to-original-paths to restore it there"));
         }
         else
         {
@@ -38,17 +44,13 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
             problems.Add($"{string.Join(" and ", group.Select(s => $"'{s.Archive.Volume}'"))} would both be restored into '{group.Key}'");
         }
 
-        foreach (var step in steps.Where(s => !s.TargetIsHostPath && !IsVolumeName(s.Target)))
+        foreach (var step in steps.Where(s => !s.TargetIsHostPath && !VolumeNames.IsVolumeName(s.Target)))
         {
             problems.Add($"'{step.Target}' is not a valid volume name (letters, digits, '_', '.', '-'; or an absolute host path)");
         }
 
         return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : new RestorePlan(set, steps);
     }
-
-    private static bool IsVolumeName(string name) =>
-        name.Length is > 0 and <= 255 && char.IsAsciiLetterOrDigit(name[0]) &&
-        name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 }
 
 public sealed record RestoreStep(ArchiveInfo Archive, string Target)

@@ -1,12 +1,17 @@
+using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
+using Microsoft.Win32.SafeHandles;
 
 namespace BackupAgent.Storage.Directory;
 
 /// <summary>
 /// A store in a host directory. Items are written to a hidden temporary name, flushed to disk and renamed
 /// into place, so that a crash never leaves a partial item under its name. Files are 0600, directories 0700.
+/// Below the root nothing is trusted: names are checked by <see cref="StoreNames"/>, and every path is walked with
+/// O_NOFOLLOW (<see cref="ItemDirectory"/>), so no read, write or delete follows a symbolic link out of the store.
 /// </summary>
 public sealed class DirectoryStore : IBackupStore
 {
@@ -41,20 +46,14 @@ public sealed class DirectoryStore : IBackupStore
 
     public async Task WriteAsync(string name, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
-        var path = PathOf(name);
-        var directory = Path.GetDirectoryName(path)!;
-        var temp = Path.Combine(directory, "." + Path.GetFileName(path) + PartialMarker + Guid.NewGuid().ToString("N")[..8]);
+        StoreNames.Validate(name, _root);
+        using var directory = OpenDirectoryForWriting(name);
+        var temp = "." + directory.FileName + PartialMarker + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            System.IO.Directory.CreateDirectory(directory, PrivateDirectory);
-            await using (var file = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = PrivateFile,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous,
-            }))
+            var flags = NativeFile.WriteOnly | NativeFile.Create | NativeFile.Exclusive;
+            ItemDirectory.Check(directory.OpenItem(temp, flags, out var fd), temp);
+            await using (var file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0))
             {
                 await using var buffered = new BufferedStream(new FileErrorStream(file, this, name), 1 << 20);
                 await writeContent(buffered, cancellationToken);
@@ -62,34 +61,36 @@ public sealed class DirectoryStore : IBackupStore
                 file.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
-            NativeFile.FsyncDirectory(directory);
+            ItemDirectory.Check(NativeFile.RenameAt(directory.Fd, temp, directory.FileName), name);
+            NativeFile.FsyncBestEffort(directory.Fd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Discard(temp);
+            Discard(directory, temp);
             throw WriteFailed(name, e);
         }
         catch
         {
-            Discard(temp);
+            Discard(directory, temp);
             throw;
         }
     }
 
     public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken)
     {
-        var path = PathOf(name);
-        try
+        StoreNames.Validate(name, _root);
+        using var directory = ItemDirectory.Open(_root, name, create: false) ?? throw new StoreItemNotFoundException(_root, name);
+        var errno = directory.OpenItem(directory.FileName, NativeFile.ReadOnly, out var fd);
+        return errno switch
         {
-            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new StoreItemNotFoundException(_root, name);
-        }
+            0 => Task.FromResult<Stream>(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1 << 20)),
+            NativeFile.NoSuchEntry or NativeFile.NotADirectory => throw new StoreItemNotFoundException(_root, name),
+            NativeFile.TooManyLinks => throw ItemDirectory.LinkRefused(_root, name, Path.Combine(_root, name)),
+            _ => throw new BackupAgentException($"cannot read '{name}' from {_root}: {Marshal.GetPInvokeErrorMessage(errno)}"),
+        };
     }
 
+    /// <summary>Lists regular files only; a symbolic link (to a file or a directory) is neither listed nor followed.</summary>
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -99,7 +100,12 @@ public sealed class DirectoryStore : IBackupStore
         }
 
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        foreach (var path in System.IO.Directory.EnumerateFiles(_root, "*", options))
+        var files = new FileSystemEnumerable<string>(_root, (ref entry) => entry.ToFullPath(), options)
+        {
+            ShouldIncludePredicate = (ref entry) => !entry.IsDirectory && !IsLink(entry.Attributes),
+            ShouldRecursePredicate = (ref entry) => !IsLink(entry.Attributes),
+        };
+        foreach (var path in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Path.GetRelativePath(_root, path).Replace(Path.DirectorySeparatorChar, '/');
@@ -110,38 +116,41 @@ public sealed class DirectoryStore : IBackupStore
         }
     }
 
+    /// <summary>Deletes an item (a symbolic link in its place is removed itself, never followed), and its directory when that is left empty.</summary>
     public Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        Discard(PathOf(name));
+        StoreNames.Validate(name, _root);
+        using var directory = ItemDirectory.Open(_root, name, create: false);
+        if (directory is not null && NativeFile.UnlinkAt(directory.Fd, directory.FileName) is not (0 or NativeFile.NoSuchEntry) and var errno)
+        {
+            throw new BackupAgentException($"cannot delete '{name}' from {_root}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        directory?.RemoveIfEmpty();
         return Task.CompletedTask;
     }
 
-    private string PathOf(string name)
-    {
-        var parts = name.Split('/');
-        if (name.Length == 0 || parts.Any(p => p is "" or "." or ".."))
-        {
-            throw new ArgumentException($"'{name}' is not a valid item name", nameof(name));
-        }
-
-        return Path.Combine([_root, .. parts]);
-    }
-
-    /// <summary>Deletes a file, and its directory when that is left empty (never the root).</summary>
-    private void Discard(string path)
+    /// <summary>Creates the root (with its parents, which are the user's) and then, without following links, the item's directories.</summary>
+    private ItemDirectory OpenDirectoryForWriting(string name)
     {
         try
         {
-            File.Delete(path);
-            var directory = Path.GetDirectoryName(path)!;
-            if (directory != _root && System.IO.Directory.Exists(directory) && !System.IO.Directory.EnumerateFileSystemEntries(directory).Any())
-            {
-                System.IO.Directory.Delete(directory);
-            }
+            System.IO.Directory.CreateDirectory(_root, PrivateDirectory);
+            return ItemDirectory.Open(_root, name, create: true)!;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            throw WriteFailed(name, e);
         }
+    }
+
+    private static bool IsLink(FileAttributes attributes) => (attributes & FileAttributes.ReparsePoint) != 0;
+
+    /// <summary>Deletes a temporary file, and its directory when that is left empty (never the root).</summary>
+    private static void Discard(ItemDirectory directory, string temp)
+    {
+        _ = NativeFile.UnlinkAt(directory.Fd, temp);
+        directory.RemoveIfEmpty();
     }
 
     internal BackupAgentException WriteFailed(string name, Exception e) =>

@@ -2,25 +2,64 @@ using System.Runtime.InteropServices;
 
 namespace BackupAgent.Storage.Directory;
 
-/// <summary>What .NET does not offer: fsync of a directory, which makes a rename durable.</summary>
+/// <summary>
+/// What .NET does not offer: fsync of a directory (which makes a rename durable), and the <c>*at</c> calls that walk
+/// a path one directory at a time (with O_NOFOLLOW) so that no symbolic link in it is followed. Calls return the
+/// errno (0 on success).
+/// </summary>
 internal static class NativeFile
 {
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
+    public const int NoSuchEntry = 2; // ENOENT
+    public const int Exists = 17; // EEXIST
+    public const int NotADirectory = 20; // ENOTDIR
+    public const int IsADirectory = 21; // EISDIR
+    public const int NotEmpty = 39; // ENOTEMPTY
+    public const int TooManyLinks = 40; // ELOOP: what O_NOFOLLOW gives for a symbolic link
 
-    public static void FsyncDirectory(string path)
-    {
-        var fd = Open(path, ReadOnlyDirectory);
-        if (fd < 0)
-        {
-            return; // Best effort: the file itself is already on disk.
-        }
+    public const int ReadOnly = 0;
+    public const int WriteOnly = 1;
+    public const int Create = 0x40;
+    public const int Exclusive = 0x80;
+    public const int CloseOnExec = 0x80000;
+    private const int RemoveDirectoryFlag = 0x200; // AT_REMOVEDIR
 
-        _ = Fsync(fd);
-        _ = Close(fd);
-    }
+    // aarch64 numbers these two differently from x86-64.
+    private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+    public static readonly int Directory = Arm ? 0x4000 : 0x10000;
+    public static readonly int NoFollow = Arm ? 0x8000 : 0x20000;
+
+    public static int OpenDirectory(string path, out int fd) => Result(fd = Open(path, ReadOnly | Directory | CloseOnExec));
+
+    public static int OpenAt(int directory, string name, int flags, out int fd) => Result(fd = OpenAt(directory, name, flags | CloseOnExec, 0b110_000_000));
+
+    public static int MakeDirectoryAt(int directory, string name) => Result(MkdirAt(directory, name, 0b111_000_000));
+
+    public static int UnlinkAt(int directory, string name) => Result(UnlinkAt(directory, name, 0));
+
+    public static int RemoveDirectoryAt(int directory, string name) => Result(UnlinkAt(directory, name, RemoveDirectoryFlag));
+
+    public static int RenameAt(int directory, string from, string to) => Result(RenameAt(directory, from, directory, to));
+
+    public static void FsyncBestEffort(int fd) => _ = Fsync(fd);
+
+    public static void CloseFd(int fd) => _ = Close(fd);
+
+    private static int Result(int returned) => returned < 0 ? Marshal.GetLastPInvokeError() : 0;
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "openat", SetLastError = true)]
+    private static extern int OpenAt(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "mkdirat", SetLastError = true)]
+    private static extern int MkdirAt(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, int mode);
+
+    [DllImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
+    private static extern int UnlinkAt(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, int flags);
+
+    [DllImport("libc", EntryPoint = "renameat", SetLastError = true)]
+    private static extern int RenameAt(int fromDirectory, [MarshalAs(UnmanagedType.LPUTF8Str)] string from, int toDirectory, [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
 
     [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static extern int Fsync(int fd);

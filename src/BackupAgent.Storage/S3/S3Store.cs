@@ -97,13 +97,10 @@ public sealed class S3Store : IBackupStore
         return _calls.RunAsync("delete", name, ct => _client.DeleteObjectAsync(Bucket, key, ct), cancellationToken);
     }
 
+    /// <summary>The key of a name, which must pass <see cref="StoreNames"/> like every store's names.</summary>
     private string KeyOf(string name)
     {
-        if (name.Length == 0 || name.Split('/').Any(p => p is "" or "." or ".."))
-        {
-            throw new ArgumentException($"'{name}' is not a valid item name", nameof(name));
-        }
-
+        StoreNames.Validate(name, Location);
         return _prefix.Length == 0 ? name : $"{_prefix}/{name}";
     }
 }

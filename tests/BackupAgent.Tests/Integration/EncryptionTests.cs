@@ -4,7 +4,7 @@ using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Integration;
 
-/// <summary>Encrypted backups: the store never sees plaintext, and a wrong key or damage stops a restore before any volume is touched.</summary>
+/// <summary>Encrypted backups: the store never sees plaintext, and a wrong key, damage or a changed manifest stops a restore before any volume is touched.</summary>
 public sealed class EncryptionTests : IAsyncLifetime
 {
     private TestScope _scope = null!;
@@ -78,7 +78,67 @@ public sealed class EncryptionTests : IAsyncLifetime
         await AssertRestoreRefusedAsync(_passphrase, "tampered with or truncated");
     }
 
-    private async Task AssertRestoreRefusedAsync(string passphraseFile, string message)
+    [Fact]
+    public async Task The_manifest_of_an_encrypted_set_carries_a_mac_and_a_genuine_set_verifies_with_its_key()
+    {
+        Assert.True(File.Exists(Mac));
+        await Agent.SucceedAsync("verify", "--from", _scope.Backups, "--passphrase-file", _passphrase);
+    }
+
+    [Fact]
+    public async Task A_manifest_forged_in_the_store_is_refused_before_any_volume_is_touched()
+    {
+        var device = Path.Combine(_scope.Directory, "device");
+        Directory.CreateDirectory(device);
+        await CraftedSets.RewriteManifestAsync(_scope.Backups, _setId, m =>
+            m["archives"]![0]!["driverOptions"] = new JsonObject { ["type"] = "none", ["o"] = "bind", ["device"] = device });
+
+        var result = await AssertRestoreRefusedAsync(_passphrase, NotAuthenticated + " (its MAC does not match: the manifest was tampered with or truncated)");
+        UntrustedStoreTests.AssertOneLine(result);
+        Assert.Empty(Directory.GetFileSystemEntries(device));
+        var verify = await Agent.RunAsync("verify", "--from", _scope.Backups, "--passphrase-file", _passphrase);
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains(NotAuthenticated, verify.Stderr);
+    }
+
+    [Fact]
+    public async Task A_set_whose_manifest_mac_was_stripped_is_refused_with_the_key()
+    {
+        File.Delete(Mac);
+        UntrustedStoreTests.AssertOneLine(await AssertRestoreRefusedAsync(_passphrase, NotAuthenticated + " (it has no manifest.mac)"));
+    }
+
+    [Fact]
+    public async Task A_removed_encryption_field_is_refused_with_the_key_and_fails_in_one_line_without_it()
+    {
+        await CraftedSets.RewriteManifestAsync(_scope.Backups, _setId, m => m["archives"]![0]!.AsObject().Remove("encryption"));
+        UntrustedStoreTests.AssertOneLine(await AssertRestoreRefusedAsync(_passphrase, NotAuthenticated));
+
+        var result = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={_scope.Track(_scope.Name("nokey-plain"))}");
+        Assert.Equal(1, result.ExitCode);
+        UntrustedStoreTests.AssertOneLine(result);
+        Assert.Contains("does not decompress", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_set_that_claims_to_be_unencrypted_is_refused_when_a_key_is_given()
+    {
+        var plain = await CraftedSets.StoreAsync(_scope.Backups, "vol", CraftedSets.Tar(("f", "plain")));
+        var target = _scope.Track(_scope.Name("plain"));
+
+        var result = await Agent.RunAsync("restore", "--from", _scope.Backups, "--backup", plain, "--volume", $"vol={target}", "--passphrase-file", _passphrase);
+
+        Assert.Equal(1, result.ExitCode);
+        UntrustedStoreTests.AssertOneLine(result);
+        Assert.Contains($"the manifest of backup set '{plain}' is not authenticated by this key", result.Stderr);
+        Assert.Null(await SeedScenarioTests.VolumeOrNullAsync(target));
+    }
+
+    private string Mac => Path.Combine(_scope.Backups, _setId, "manifest.mac");
+
+    private string NotAuthenticated => $"the manifest of backup set '{_setId}' is not authenticated by this key: it was changed in the store, or the key is wrong";
+
+    private async Task<AgentResult> AssertRestoreRefusedAsync(string passphraseFile, string message)
     {
         var target = _scope.Track(_scope.Name("never"));
         var result = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}", "--passphrase-file", passphraseFile);
@@ -86,6 +146,7 @@ public sealed class EncryptionTests : IAsyncLifetime
         Assert.Contains(message, result.Stderr);
         Assert.Contains("no volume was touched", result.Stderr);
         Assert.Null(await SeedScenarioTests.VolumeOrNullAsync(target));
+        return result;
     }
 
     /// <summary>An attacker who can write the store can fix up the manifest too: authentication must still catch it.</summary>

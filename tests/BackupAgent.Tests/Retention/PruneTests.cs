@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Retention;
@@ -95,6 +96,34 @@ public sealed class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task A_listed_name_that_could_leave_the_store_is_never_swept_and_the_prune_goes_on()
+    {
+        var store = DirectoryStore.Open(_root, forWriting: true);
+        await SaveAsync(store, "20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb");
+        await store.WriteBytesAsync("20260103T000000Z-cccccc/db.tar.zst", "left over"u8.ToArray(), CancellationToken.None);
+        var listing = new DyingStore(store, int.MaxValue, "20260103T000000Z-cccccc/../../../victim", "20260103T000000Z-cccccc//x");
+
+        var result = await Operation(listing).RunAsync(new PruneRequest(new RetentionPolicy { Last = 1 }, null, TimeZoneInfo.Utc, false), CancellationToken.None);
+
+        Assert.Equal(["20260103T000000Z-cccccc/db.tar.zst"], result.Orphans);
+        Assert.Equal(["20260102T000000Z-bbbbbb"], (await new BackupCatalog(store).ListAsync(null, CancellationToken.None)).Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task Pruning_an_encrypted_set_deletes_its_manifest_mac_too()
+    {
+        var store = DirectoryStore.Open(_root, forWriting: true);
+        var key = BackupAgent.Core.Crypto.ArchiveKey.FromPassphrase("prune");
+        await new BackupCatalog(store).SaveAsync(Set("20260101T000000Z-aaaaaa", "db"), key, CancellationToken.None);
+        await SaveAsync(store, "20260102T000000Z-bbbbbb");
+        Assert.True(File.Exists(Path.Combine(_root, "20260101T000000Z-aaaaaa", "manifest.mac")));
+
+        await Operation(store).RunAsync(new PruneRequest(new RetentionPolicy { Last = 1 }, null, TimeZoneInfo.Utc, false), CancellationToken.None);
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "20260101T000000Z-aaaaaa")));
+    }
+
+    [Fact]
     public async Task Archives_of_a_backup_that_may_still_be_running_are_not_swept()
     {
         var store = DirectoryStore.Open(_root, forWriting: true);
@@ -124,7 +153,8 @@ public sealed class PruneTests : IDisposable
     }
 
     /// <summary>A store whose process "dies" (throws) after a number of deletes: a prune killed midway.</summary>
-    private sealed class DyingStore(IBackupStore inner, int deletesBeforeDeath) : IBackupStore
+    /// <summary>A store that dies after some deletes, and lists names besides its own (as a store someone else writes may).</summary>
+    private sealed class DyingStore(IBackupStore inner, int deletesBeforeDeath, params string[] alsoListed) : IBackupStore
     {
         private int _deletes;
 
@@ -135,7 +165,18 @@ public sealed class PruneTests : IDisposable
 
         public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
 
-        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+        public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var name in inner.ListAsync(prefix, cancellationToken))
+            {
+                yield return name;
+            }
+
+            foreach (var name in alsoListed.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                yield return name;
+            }
+        }
 
         public Task DeleteAsync(string name, CancellationToken cancellationToken) =>
             ++_deletes > deletesBeforeDeath ? throw new IOException("killed") : inner.DeleteAsync(name, cancellationToken);

@@ -82,6 +82,22 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal("earlier", Encoding.UTF8.GetString(await Store.ReadBytesAsync("p/keep", CancellationToken.None)));
     }
 
+    public static TheoryData<string> NamesOutsideTheStore => ["", "/etc/passwd", "../x", "s/../../x", "s/..", "s//x", "s/./x", "s/", ".", "s/a\u0000b", "s/a\nb"];
+
+    [Theory]
+    [MemberData(nameof(NamesOutsideTheStore))]
+    public async Task A_name_that_could_reach_outside_the_store_is_refused_by_write_read_and_delete(string name)
+    {
+        await Store.WriteBytesAsync("s/keep", "kept"u8.ToArray(), CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidItemNameException>(() => Store.WriteBytesAsync(name, "x"u8.ToArray(), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidItemNameException>(() => Store.OpenReadAsync(name, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<InvalidItemNameException>(() => Store.DeleteAsync(name, CancellationToken.None));
+        Assert.Contains("refuses the item name", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+        Assert.Equal(["s/keep"], await ListAsync(""));
+    }
+
     protected async Task<List<string>> ListAsync(string prefix)
     {
         var names = new List<string>();

@@ -17,7 +17,7 @@ public static class TestSets
 
     public static ArchiveInfo Archive(string volume, long contentBytes = 0, string? mountPath = null, SourceKind kind = SourceKind.Volume) => new()
     {
-        File = volume.Trim('/') + ".tar.zst",
+        File = volume.Trim('/').Replace('/', '_') + ".tar.zst",
         Volume = volume,
         Kind = kind,
         MountPath = mountPath,
@@ -26,6 +26,6 @@ public static class TestSets
         TarBytes = 7,
         ContentBytes = contentBytes,
         Files = 1,
-        Sha256 = "00",
+        Sha256 = new string('0', 64),
     };
 }

@@ -13,7 +13,7 @@ public sealed class RestorePlanTests
     [Fact]
     public void Without_volumes_every_archive_goes_back_where_it_came_from()
     {
-        var plan = RestorePlan.Create(Set, []);
+        var plan = RestorePlan.Create(Set, [], toOriginalPaths: true);
         Assert.Equal(["db", "web", "/host/conf"], plan.Steps.Select(s => s.Target));
         Assert.True(plan.Steps[2].TargetIsHostPath);
     }
@@ -39,6 +39,37 @@ public sealed class RestorePlanTests
     {
         var e = Assert.Throws<BadInputException>(() => RestorePlan.Create(Set, mappings.Select(VolumeMapping.Parse).ToList()));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Without_volumes_a_set_with_a_bind_mount_is_refused_naming_the_archive_and_the_way_out()
+    {
+        var e = Assert.Throws<BadInputException>(() => RestorePlan.Create(Set, []));
+        Assert.Equal(
+            "archive 'host_conf.tar.zst' of backup set '20260101T000000Z-abcdef' is of the bind mount '/host/conf', a host path: give a target (--volume /host/conf=TARGET) or --to-original-paths to restore it there",
+            e.Message);
+    }
+
+    [Fact]
+    public void Without_volumes_a_set_of_volumes_only_needs_no_flag()
+    {
+        var plan = RestorePlan.Create(TestSets.Set("20260101T000000Z-abcdef", "db", "web"), []);
+        Assert.Equal(["db", "web"], plan.Steps.Select(s => s.Target));
+        Assert.DoesNotContain(plan.Steps, s => s.TargetIsHostPath);
+    }
+
+    /// <summary>Where a bind mount's archive goes: only where the command line says.</summary>
+    [Theory]
+    [InlineData(new[] { "/host/conf=/host/conf" }, false, "/host/conf")]
+    [InlineData(new[] { "/host/conf" }, false, "/host/conf")]
+    [InlineData(new[] { "/host/conf=/srv/elsewhere" }, false, "/srv/elsewhere")]
+    [InlineData(new[] { "/host/conf=conf-volume" }, false, "conf-volume")]
+    [InlineData(new[] { "/etc/app=/srv/conf" }, false, "/srv/conf")]
+    [InlineData(new string[0], true, "/host/conf")]
+    public void A_bind_mount_goes_where_the_command_line_names_or_back_with_to_original_paths(string[] mappings, bool toOriginalPaths, string target)
+    {
+        var plan = RestorePlan.Create(Set, mappings.Select(VolumeMapping.Parse).ToList(), toOriginalPaths);
+        Assert.Equal(target, plan.Steps.Single(s => s.Archive.Kind == SourceKind.Bind).Target);
     }
 
     [Theory]

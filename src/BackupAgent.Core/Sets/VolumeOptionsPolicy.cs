@@ -1,0 +1,32 @@
+using Serilog;
+
+namespace BackupAgent.Core.Sets;
+
+/// <summary>
+/// Which driver options of a manifest a restore may use when it creates a volume. Options decide what a volume is:
+/// for the <c>local</c> driver <c>type=none,o=bind,device=/etc</c> makes it a bind mount of a host directory, and
+/// other drivers have their own such options. A store is untrusted, so none is taken from it unless the user says
+/// so (<c>--trust-volume-options</c>); the volume is then created with its driver and labels only.
+/// </summary>
+public static class VolumeOptionsPolicy
+{
+    /// <summary>The options to create <paramref name="archive"/>'s volume with, and the names of those left out.</summary>
+    public static (IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Dropped) Apply(ArchiveInfo archive, bool trust) =>
+        trust || archive.DriverOptions.Count == 0
+            ? (archive.DriverOptions, [])
+            : (new Dictionary<string, string>(), archive.DriverOptions.Keys.Order(StringComparer.Ordinal).ToList());
+
+    /// <summary><see cref="Apply"/>, logging a warning that names the options left out (their names only: values may hold secrets).</summary>
+    public static IReadOnlyDictionary<string, string> Choose(ArchiveInfo archive, string target, bool trust, ILogger log)
+    {
+        var (options, dropped) = Apply(archive, trust);
+        if (dropped.Count > 0)
+        {
+            log.Warning(
+                "Creating volume {Target} with driver {Driver} but without the driver options {Dropped} of its manifest: a store may not decide how a volume is mounted (give --trust-volume-options to use them)",
+                target, archive.Driver ?? "local", string.Join(", ", dropped));
+        }
+
+        return options;
+    }
+}
