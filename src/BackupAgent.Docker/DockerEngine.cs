@@ -229,7 +229,7 @@ public sealed partial class DockerEngine : IContainerEngine
 
     public Task<string> CreateScratchVolumeAsync(string purpose, CancellationToken cancellationToken) => CallAsync(async ct =>
     {
-        var name = $"backup-agent-scratch-{Guid.NewGuid():N}"[..32];
+        var name = $"{HelperLabels.ScratchPrefix}{Guid.NewGuid():N}"[..32];
         var labels = HelperLabels.For(purpose);
         labels[HelperLabels.Scratch] = "true";
         await _client.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Driver = "local", Labels = labels }, ct);

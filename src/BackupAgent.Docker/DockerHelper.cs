@@ -143,7 +143,11 @@ internal sealed class DockerHelper : IHelper
     {
         var drain = EnsureDraining();
         using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var copy = _fifo is { ForInput: true } fifo ? CopyToFifoAsync(fifo, source, feed.Token) : CopyToStdinAsync(source, feed.Token);
+        // Only the writes are stopped when the helper exits early: a read cancelled halfway would leave the source (a
+        // chain of decryption, decompression and an HTTP body) in no known state, and its caller reads on.
+        var copy = _fifo is { ForInput: true } fifo
+            ? CopyToFifoAsync(fifo, source, cancellationToken, feed.Token)
+            : CopyToStdinAsync(source, cancellationToken, feed.Token);
         if (await Task.WhenAny(copy, _exit) != copy && !copy.IsCompleted)
         {
             // The helper exited before it took all its input, and a write to it would hang: stop feeding.
@@ -168,34 +172,34 @@ internal sealed class DockerHelper : IHelper
     /// Writes the input into the FIFO the helper reads as its stdin; closing it is the end of the input. Should the
     /// helper die, its end closes and the next write fails at once (EPIPE) instead of hanging.
     /// </summary>
-    private async Task CopyToFifoAsync(HelperFifo fifo, Stream source, CancellationToken cancellationToken)
+    private async Task CopyToFifoAsync(HelperFifo fifo, Stream source, CancellationToken readToken, CancellationToken writeToken)
     {
-        await using var input = await fifo.OpenWriterAsync().WaitAsync(cancellationToken);
+        await using var input = await fifo.OpenWriterAsync().WaitAsync(writeToken);
         var buffer = new byte[1 << 20];
         int n;
-        while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        while ((n = await source.ReadAsync(buffer, readToken)) > 0)
         {
             try
             {
-                await input.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                await input.WriteAsync(buffer.AsMemory(0, n), writeToken);
             }
             catch (IOException)
             {
                 // The helper closed its end: it exited (or is exiting) before it took all its input. WaitAsync
                 // reports its exit code and stderr.
-                await _exit.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await _exit.WaitAsync(TimeSpan.FromSeconds(30), readToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
             }
         }
     }
 
-    private async Task CopyToStdinAsync(Stream source, CancellationToken cancellationToken)
+    private async Task CopyToStdinAsync(Stream source, CancellationToken readToken, CancellationToken writeToken)
     {
         var buffer = new byte[1 << 20];
         int n;
-        while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        while ((n = await source.ReadAsync(buffer, readToken)) > 0)
         {
-            await _stream.WriteAsync(buffer, 0, n, cancellationToken);
+            await _stream.WriteAsync(buffer, 0, n, writeToken);
         }
 
         _stream.CloseWrite();

@@ -16,6 +16,9 @@ internal static class HelperLabels
     public const string Purpose = "backup-agent.purpose";
     public const string Scratch = "backup-agent.scratch";
 
+    /// <summary>How the names of scratch volumes begin: only those are swept (the labels alone could be copied onto any volume).</summary>
+    public const string ScratchPrefix = "backup-agent-scratch-";
+
     public static Dictionary<string, string> For(string purpose) => new()
     {
         [Helper] = "true",
@@ -49,7 +52,8 @@ internal static class HelperLabels
         var volumes = await client.Volumes.ListAsync(
             new VolumesListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{Helper}=true"] = true } } },
             cancellationToken);
-        foreach (var volume in (volumes.Volumes ?? []).Where(v => v.Labels?.TryGetValue(Owner, out var owner) == true && !ProcessIdentity.IsAlive(owner)))
+        foreach (var volume in (volumes.Volumes ?? []).Where(v => v.Name.StartsWith(ScratchPrefix, StringComparison.Ordinal) &&
+                     v.Labels?.TryGetValue(Owner, out var owner) == true && !ProcessIdentity.IsAlive(owner)))
         {
             log.Warning("Removing scratch volume {Volume} left behind by an agent that stopped ({Owner})", volume.Name, volume.Labels[Owner]);
             try

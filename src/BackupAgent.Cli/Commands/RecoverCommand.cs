@@ -22,6 +22,9 @@ public sealed class RecoverCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         await using var engine = context.OpenEngine();
+
+        // Helpers a killed agent left are removed first (one may still be unpacking into a target recovery settles).
+        await engine.PrepareAsync(cancellationToken);
         var recovery = await context.OpenStopper(engine).RecoverAsync(cancellationToken);
         var lines = new List<string>();
         Add(lines, "unfinished restores settled", recovery.Restores);

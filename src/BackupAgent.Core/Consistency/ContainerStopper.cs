@@ -46,24 +46,43 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
     /// <summary>The volume locks of this state directory, which every operation that reads or writes volumes takes.</summary>
     public VolumeLocks Locks => locks;
 
-    /// <summary>Deals with the containers that runs which died left stopped (see <see cref="Recovery"/>), unless a live run still needs them stopped.</summary>
+    /// <summary>
+    /// Deals with what runs which died left (see <see cref="Recovery"/>): first their unfinished restores are settled,
+    /// then their containers are started, unless a live run still needs them stopped. Settling can take long (the old
+    /// contents of a large volume are removed), so it runs outside the journal's lock, on entries this process has
+    /// claimed; a container whose run left a restore unsettled stays stopped, so that nothing runs on a half-swapped
+    /// volume.
+    /// </summary>
     public async Task<Recovery> RecoverAsync(CancellationToken cancellationToken)
     {
-        using var _ = await journal.LockAsync(cancellationToken);
-        var entries = journal.Read();
-        var neededByLive = entries.Where(e => e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
         var recovery = new Recovery();
-        foreach (var dead in entries.Where(e => !e.OwnerAlive))
+        var identity = await engine.GetIdentityAsync(cancellationToken);
+        var claimed = new List<(JournalEntry Dead, JournalEntry Claim)>();
+        HashSet<string> neededByLive;
+        using (await journal.LockAsync(cancellationToken))
         {
-            if (!dead.IsOn(await engine.GetIdentityAsync(cancellationToken)))
+            var entries = journal.Read();
+            neededByLive = entries.Where(e => e.OwnerAlive).SelectMany(e => e.Containers).Select(c => c.Id).ToHashSet();
+            foreach (var dead in entries.Where(e => !e.OwnerAlive))
             {
-                // Another engine's containers: started by the next run against that engine (or 'recover' there).
-                log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
-                    dead.Containers.Select(c => c.Name), dead.Endpoint, dead.RunId);
-                recovery.Elsewhere.AddRange(dead.Containers.Select(c => $"{c.Name} (on {dead.Endpoint})"));
-                continue;
-            }
+                if (!dead.IsOn(identity))
+                {
+                    // Another engine's containers: started by the next run against that engine (or 'recover' there).
+                    log.Information("Leaving {Containers} to a run against {Endpoint}: run {RunId} stopped them there",
+                        dead.Containers.Select(c => c.Name), dead.Endpoint, dead.RunId);
+                    recovery.Elsewhere.AddRange(dead.Containers.Select(c => $"{c.Name} (on {dead.Endpoint})"));
+                    continue;
+                }
 
+                // Claimed: while this process lives, no other run settles the same entry.
+                var claim = dead with { Owner = ProcessIdentity.Current };
+                journal.Record(claim);
+                claimed.Add((dead, claim));
+            }
+        }
+
+        foreach (var (dead, claim) in claimed)
+        {
             var unsettled = new List<StagedRestore>();
             foreach (var restore in dead.Restores)
             {
@@ -73,16 +92,25 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
                 }
             }
 
-            var failed = new List<StoppedContainer>();
-            foreach (var container in dead.Containers.Reverse().Where(c => !neededByLive.Contains(c.Id)))
+            using (await journal.LockAsync(cancellationToken))
             {
-                if (!await RecoverOneAsync(dead, container, recovery, cancellationToken))
+                var failed = new List<StoppedContainer>();
+                foreach (var container in dead.Containers.Reverse().Where(c => !neededByLive.Contains(c.Id)))
                 {
-                    failed.Insert(0, container);
+                    if (unsettled.Count > 0)
+                    {
+                        log.Warning("Leaving container {Container} stopped until the restore its run left unfinished is settled", container.Name);
+                        failed.Insert(0, container);
+                    }
+                    else if (!await RecoverOneAsync(dead, container, recovery, cancellationToken))
+                    {
+                        failed.Insert(0, container);
+                    }
                 }
-            }
 
-            journal.Record(dead with { Containers = failed, Restores = unsettled });
+                // What is left goes back to the dead owner, for the next run to try again.
+                journal.Record(claim with { Owner = dead.Owner, Containers = failed, Restores = unsettled });
+            }
         }
 
         return recovery;
@@ -96,7 +124,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
             action, restore.Target, dead.RunId, dead.StartedAt);
         try
         {
-            await StagedTarget.SettleAsync(engine, restore, cancellationToken);
+            await StagedTarget.SettleAsync(engine, restore, log, cancellationToken);
             recovery.Restores.Add($"{restore.Target} ({(restore.Committing ? "completed" : "rolled back")})");
             return true;
         }
@@ -175,7 +203,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         foreach (var container in toStop)
         {
             var timeoutOf = timeout ?? containers.First(c => c.Id == container.Id).StopTimeout;
-            log.Information("Stopping container {Container} for the backup", container.Name);
+            log.Information("Stopping container {Container} for run {RunId}", container.Name, runId);
             try
             {
                 // The downtime runs from the stop request: a container's shutdown (up to its stop timeout) is downtime too.
@@ -249,7 +277,7 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         return downtimes.Where(d => clocks.ContainsKey(d.Container.Id)).Select(d => d.Downtime).ToList();
     }
 
-    /// <summary>After <see cref="Settle"/>, fails naming each container that has exited since it was started, with its exit code and the end of its log.</summary>
+    /// <summary>After <see cref="Settle"/>, fails naming each container that has exited with an error since it was started, with its exit code and the end of its log.</summary>
     private async Task EnsureStillRunningAsync(IReadOnlyList<StoppedContainer> started, CancellationToken cancellationToken)
     {
         if (started.Count == 0 || Settle <= TimeSpan.Zero)
@@ -261,8 +289,8 @@ public sealed class ContainerStopper(IContainerEngine engine, StopJournal journa
         var failures = new List<string>();
         foreach (var container in started)
         {
-            var now = await engine.GetContainerAsync(container.Id, cancellationToken);
-            if (!now.Running)
+            // A one-shot container that finished its work (exit 0) did start; one that was removed cannot be told.
+            if (await engine.FindContainerAsync(container.Id, cancellationToken) is { Running: false, ExitCode: not 0 } now)
             {
                 var tail = (await engine.GetLogTailAsync(container.Id, 5, cancellationToken)).Trim().ReplaceLineEndings(" | ");
                 log.Error("Container {Container} was started again but exited within {Seconds:0} s, with code {ExitCode}: {Log}", container.Name, Settle.TotalSeconds, now.ExitCode, tail);

@@ -54,6 +54,10 @@ public sealed class StopJournal(string directory, ILogger log)
             {
                 await Task.Delay(50, cancellationToken);
             }
+            catch (IOException e)
+            {
+                throw new BackupAgentException($"the stop journal in '{directory}' stayed locked by another run for 2 minutes: {e.Message}");
+            }
         }
     }
 
@@ -105,7 +109,7 @@ public sealed class StopJournal(string directory, ILogger log)
         try
         {
             File.Move(file, aside, overwrite: true);
-            log.Warning("The stop journal entry {File} is corrupt ({Problem}); moved aside as {Aside}: start the containers it names by hand if they are still stopped, then delete it",
+            log.Warning("The stop journal entry {File} is corrupt ({Problem}); moved aside as {Aside}: start the containers it names by hand if they are still stopped, look into the targets of the restores it names (staging directories .backup-agent-*), then delete it",
                 file, problem, aside);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -16,8 +16,8 @@ public static class ArchiveRead
 {
     /// <summary>
     /// Reads the archive once, handing its tar (and the counts of what passed) to <paramref name="consume"/>, and returns
-    /// what is wrong with it (nothing: it is intact). A damaged archive is a problem, not an exception; a failure of the
-    /// consumer itself propagates.
+    /// what is wrong with it (nothing: it is intact). A damaged archive is a problem, not an exception (also when it made
+    /// the consumer's helper fail); a failure of the consumer itself propagates.
     /// </summary>
     public static async Task<IReadOnlyList<string>> ProblemsAsync(
         IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, Func<Stream, TarStats, CancellationToken, Task>? consume, CancellationToken cancellationToken)
@@ -36,6 +36,7 @@ public static class ArchiveRead
         await using (raw)
         {
             await using var hashed = new HashingStream(raw);
+            HelperFailedException? helperFailure = null;
             try
             {
                 await using var plain = ArchiveStreams.OpenPlaintext(hashed, archive, key);
@@ -43,7 +44,16 @@ public static class ArchiveRead
                 var tar = new DamageStream(bounded, archive);
                 if (consume is not null)
                 {
-                    await consume(tar, bounded.Stats, cancellationToken);
+                    try
+                    {
+                        await consume(tar, bounded.Stats, cancellationToken);
+                    }
+                    catch (HelperFailedException e)
+                    {
+                        // A tar that fails midway may have been fed a damaged archive: read on, and if the archive is
+                        // damaged, that is the problem; else the helper's failure is.
+                        helperFailure = e;
+                    }
                 }
 
                 // The rest (a consumer may stop at the end marker): every byte is authenticated, counted and hashed.
@@ -62,6 +72,11 @@ public static class ArchiveRead
             if (hashed.Bytes != archive.Bytes || hashed.Sha256 != archive.Sha256)
             {
                 problems.Insert(0, $"archive '{archive.File}' of '{archive.Volume}' is corrupt or truncated: {hashed.Bytes} bytes with SHA-256 {hashed.Sha256}; the manifest says {archive.Bytes} bytes with SHA-256 {archive.Sha256}");
+            }
+
+            if (helperFailure is not null && problems.Count == 0)
+            {
+                throw helperFailure;
             }
         }
 

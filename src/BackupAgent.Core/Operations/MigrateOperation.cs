@@ -243,10 +243,9 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
     {
         var read = new (List<TarIndexEntry> Expected, TarStats Stats, string Sha256)[steps.Count];
         var targets = steps.Zip(states, (step, state) => new StagedRestore(step.Target, StagedTarget.NewToken(), state.Create, Committing: false)).ToList();
-        await StagedTarget.StageThenSwapAsync(target, targets, async (staged, i, ct) =>
+        await StagedTarget.StageThenSwapAsync(target, targets, (i, ct) => CreateTargetAsync(steps[i], ct), async (staged, i, ct) =>
         {
             var (step, state) = (steps[i], states[i]);
-            await CreateTargetAsync(step, state, ct);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
             await using var reader = await source.StartHelperAsync(step.Source.Helper, ct);
             var expected = new List<TarIndexEntry>();
@@ -320,14 +319,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         return new MigratedVolume(step.Source.Volume, step.Target, state.Create, stats.Entries, stats.ContentBytes, sha256, differences);
     }
 
-    private async Task CreateTargetAsync(MigrateStep step, TargetCheck.State state, CancellationToken cancellationToken)
+    private Task CreateTargetAsync(MigrateStep step, CancellationToken cancellationToken)
     {
-        if (state.Create)
-        {
-            var info = step.Source.Info;
-            await target.CreateVolumeAsync(
-                new VolumeInfo(step.Target, info?.Driver ?? "local", info?.Options ?? new Dictionary<string, string>(), info?.Labels ?? new Dictionary<string, string>()),
-                cancellationToken);
-        }
+        var info = step.Source.Info;
+        return target.CreateVolumeAsync(
+            new VolumeInfo(step.Target, info?.Driver ?? "local", info?.Options ?? new Dictionary<string, string>(), info?.Labels ?? new Dictionary<string, string>()),
+            cancellationToken);
     }
 }

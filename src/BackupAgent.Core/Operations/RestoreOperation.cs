@@ -58,6 +58,12 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
             await RestoreAsync(engine, store, set, steps, request.Key, request.TrustVolumeOptions,
                 (restores, ct) => stopper.JournalRestoresAsync(runId, restores, ct), log, cancellationToken);
         }
+        catch (SwapIncompleteException)
+        {
+            // The containers that use a half-swapped target stay stopped (and journalled): recovery completes the
+            // swap first, then starts them.
+            throw;
+        }
         catch (Exception failure)
         {
             await stopped.RestartAfterAsync(failure);
@@ -79,16 +85,15 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     {
         log.Information("Restoring {Count} archive(s) of set {SetId}, each checked as it is read, before any target is changed", steps.Count, set.Id);
         var targets = steps.Select(s => new StagedRestore(s.Step.Target, StagedTarget.NewToken(), s.State.Create, Committing: false)).ToList();
-        await StagedTarget.StageThenSwapAsync(engine, targets, async (target, i, ct) =>
+        await StagedTarget.StageThenSwapAsync(engine, targets, (i, ct) =>
+        {
+            var archive = steps[i].Step.Archive;
+            return engine.CreateVolumeAsync(
+                new VolumeInfo(steps[i].Step.Target, archive.Driver ?? "local", VolumeOptionsPolicy.Choose(archive, steps[i].Step.Target, trusted, log), VolumeOptionsPolicy.Labels(archive)), ct);
+        }, async (target, i, ct) =>
         {
             var (step, state) = steps[i];
             var archive = step.Archive;
-            if (state.Create)
-            {
-                await engine.CreateVolumeAsync(
-                    new VolumeInfo(step.Target, archive.Driver ?? "local", VolumeOptionsPolicy.Choose(archive, step.Target, trusted, log), archive.Labels), ct);
-            }
-
             var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
                 (tar, fed, c) => target.StageAsync(archive.Volume, tar, fed, archive, replacing: state.NonEmpty, c), ct);
             if (problems.Count > 0)

@@ -11,7 +11,7 @@ namespace BackupAgent.Core.Operations;
 /// The one way a tar goes into a target (a volume or host path): stage, verify, swap. The tar is unpacked into a
 /// staging directory on the target's own file system (<c>.backup-agent-stage-TOKEN</c> in its root) while the
 /// current contents stay; the caller checks what it fed (hash, counts); only then <see cref="CommitAsync"/> swaps
-/// the staged tree in by renames, or <see cref="RollbackAsync"/> removes it, leaving the target exactly as it was.
+/// the staged tree in by renames, or a rollback removes it, leaving the target exactly as it was.
 /// <para>
 /// Staging first records the root's mtime (<c>.backup-agent-was-TOKEN</c>), so that a rollback restores it too.
 /// The swap is resumable: renaming the staging directory to <c>.backup-agent-commit-TOKEN</c> is the commit point;
@@ -26,8 +26,14 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// <summary>Exit code of the stage helper when the target's file system has too little room (nothing was written).</summary>
     public const int NoRoom = 66;
 
-    /// <summary>Exit code of the helpers when a rename or removal in the target failed.</summary>
+    /// <summary>Exit code of the helpers when making, renaming or removing an entry in the target failed.</summary>
     public const int SwapFailed = 65;
+
+    /// <summary>Exit code of the stage helper when other file systems are mounted inside the target (nothing was written).</summary>
+    public const int NestedMounts = 67;
+
+    /// <summary>Exit code of a rollback asked to check emptiness, when the target holds entries that are not the restore's.</summary>
+    public const int NotEmpty = 68;
 
     private static readonly string StageScript = $$"""
         t=$1; k=$2; stage="$t/.backup-agent-stage-$k"; mode=$3; need_bytes=$4; need_entries=$5
@@ -40,6 +46,11 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         if [ "$need_bytes" -gt "$free" ]; then
           echo "the archive holds $need_bytes bytes; the target's file system has $free bytes free$stays" >&2; exit {{NoRoom}}
         fi
+        # The swap renames within one file system: a mount inside the target could not move, and the trash would descend it.
+        mounts=$(cut -d' ' -f5 /proc/self/mountinfo | grep "^$t/" | head -3 | tr '\n' ' ')
+        if [ -n "$mounts" ]; then
+          echo "other file systems are mounted inside the target ($mounts); a restore replaces what is on one file system only" >&2; exit {{NestedMounts}}
+        fi
         touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapFailed}}
         /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions --directory="$stage" || exit $?
         sync -f "$t" 2>/dev/null || sync
@@ -49,16 +60,18 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         t=$1; k=$2; action=$3
         stage="$t/.backup-agent-stage-$k"; commit="$t/.backup-agent-commit-$k"; old="$t/.backup-agent-old-$k"
         trash="$t/.backup-agent-trash-$k"; done="$t/.backup-agent-done-$k"; mark=".backup-agent-root-$k"; was="$t/.backup-agent-was-$k"
-        if [ "$action" = rollback ]; then
+        # Once the commit point has passed, the disk (not the journal) says what is true: a rollback finishes the swap.
+        if [ "$action" != commit ] && [ ! -e "$commit" ] && [ ! -e "$old" ] && [ ! -e "$trash" ] && [ ! -e "$done" ]; then
           [ ! -e "$was" ] || touch -r "$was" /tmp/was || exit {{SwapFailed}}
           rm -rf "$stage" "$was" || exit {{SwapFailed}}
           [ ! -e /tmp/was ] || touch -r /tmp/was "$t" || exit {{SwapFailed}}
-          sync -f "$t" 2>/dev/null || sync; exit 0
+          sync -f "$t" 2>/dev/null || sync
+          [ "$action" != rollback-if-empty ] || [ -z "$(ls -A "$t")" ] || exit {{NotEmpty}}
+          exit 0
         fi
         if [ -d "$stage" ]; then mv "$stage" "$commit" || exit {{SwapFailed}}; fi
         if [ -d "$commit" ] && [ ! -d "$trash" ]; then
-          mkdir -p "$old" || exit {{SwapFailed}}
-          [ -e "$old/$mark" ] || touch -r "$commit" "$old/$mark" || exit {{SwapFailed}}
+          mkdir -p "$old" && touch -r "$commit" "$old/$mark" || exit {{SwapFailed}}
           find "$t" -mindepth 1 -maxdepth 1 ! -path "$commit" ! -path "$old" -exec sh -c 'exec mv -f "$@" "$0"' "$old" {} + || exit {{SwapFailed}}
           mv "$old" "$trash" || exit {{SwapFailed}}
         fi
@@ -69,16 +82,12 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         if [ -d "$done" ]; then
           set -- $(stat -c '%u %g %a' "$done")
           chown "$1:$2" "$t" && chmod "$3" "$t" || exit {{SwapFailed}}
-          [ ! -e "$trash/$mark" ] || touch -r "$trash/$mark" /tmp/mtime || exit {{SwapFailed}}
-          rm -rf "$trash" && rmdir "$done" || exit {{SwapFailed}}
-          [ ! -e /tmp/mtime ] || touch -r /tmp/mtime "$t" || exit {{SwapFailed}}
+          # The root's mtime rides on the emptied directory while the trash goes (the longest step).
+          [ ! -e "$trash/$mark" ] || touch -r "$trash/$mark" "$done" || exit {{SwapFailed}}
+          rm -rf "$trash" && touch -r "$done" /tmp/mtime && rmdir "$done" && touch -r /tmp/mtime "$t" || exit {{SwapFailed}}
         fi
         sync -f "$t" 2>/dev/null || sync
         """;
-
-    public string Target => target;
-
-    public string Token => token;
 
     /// <summary>A fresh token: the staging names of one restore of one target.</summary>
     public static string NewToken() => Guid.NewGuid().ToString("N")[..12];
@@ -87,24 +96,20 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// Unpacks <paramref name="tar"/> (the copy of <paramref name="volume"/>) into the staging directory; <paramref name="fed"/>
     /// counts what passes. Given the contents its manifest <paramref name="declared"/>, the target's file system must first have room
     /// for them (at least the tar's own size: tar writes no more than it reads) beside what it holds now. Throws naming
-    /// the target when there is no room, when the helper fails, or when it exits before it took the whole tar.
+    /// the target when there is no room, when it holds other mounts, when the helper fails, or when it exits before it
+    /// took the whole tar.
     /// </summary>
     public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken)
     {
         var needBytes = declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
-        var spec = new HelperSpec($"restore of {volume} into {target}",
-            ["sh", "-c", StageScript, "sh", HelperCommands.TargetPath, token, replacing ? "replace" : "keep", $"{needBytes}", $"{declared?.Files ?? 0}"])
-        {
-            Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
-            OpenStdin = true,
-            Writes = true,
-        };
+        var spec = Spec($"restore of {volume} into {target}", StageScript, replacing ? "replace" : "keep", $"{needBytes}", $"{declared?.Files ?? 0}") with { OpenStdin = true };
         await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
         await helper.FeedInputAsync(tar, cancellationToken);
         var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode == NoRoom)
+        if (exit.ExitCode is NoRoom or NestedMounts)
         {
-            throw new BackupAgentException($"'{target}' has no room for '{volume}', nothing was written into it: {exit.Stderr.Trim()}");
+            var refusal = exit.ExitCode == NoRoom ? "has no room for" : "cannot take";
+            throw new BackupAgentException($"'{target}' {refusal} '{volume}', nothing was written into it: {exit.Stderr.Trim()}");
         }
 
         if (exit.ExitCode != 0)
@@ -120,27 +125,33 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     }
 
     /// <summary>Swaps the staged tree in (or finishes a swap a kill interrupted), then syncs the target's file system.</summary>
-    public Task CommitAsync(CancellationToken cancellationToken) => FinishAsync("commit", cancellationToken);
-
-    /// <summary>Removes the staging directory; the target's contents are as they were.</summary>
-    public Task RollbackAsync(CancellationToken cancellationToken) => FinishAsync("rollback", cancellationToken);
+    public async Task CommitAsync(CancellationToken cancellationToken) => await FinishAsync("commit", cancellationToken);
 
     /// <summary>
-    /// Stages every target (with <paramref name="stage"/>, which also creates a target the restore creates), then swaps
-    /// them all in: either every target gets its new contents, or (a staging failed) every one is as it was and the
-    /// volumes created for it are removed. With a <paramref name="journal"/>, each state is recorded before it is
-    /// entered, so that recovery can settle a run that dies midway.
+    /// Stages every target (a target marked <see cref="StagedRestore.Created"/> is first made with <paramref name="create"/>),
+    /// then swaps them all in: either every target gets its new contents, or (a staging failed) every one is as it was
+    /// and the volumes made for it are removed. With a <paramref name="journal"/>, each state is recorded before it is
+    /// entered (a volume counts as created once it is), so that recovery can settle a run that dies midway. Once the
+    /// first swap has begun nothing cancels it; a swap that fails throws <see cref="SwapIncompleteException"/>.
     /// </summary>
     public static async Task StageThenSwapAsync(
-        IContainerEngine engine, IReadOnlyList<StagedRestore> targets, Func<StagedTarget, int, CancellationToken, Task> stage,
+        IContainerEngine engine, IReadOnlyList<StagedRestore> planned, Func<int, CancellationToken, Task> create, Func<StagedTarget, int, CancellationToken, Task> stage,
         Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
     {
         journal ??= (_, _) => Task.CompletedTask;
+        var targets = planned.Select(t => t with { Created = false }).ToArray();
         await journal(targets, cancellationToken);
         try
         {
-            for (var i = 0; i < targets.Count; i++)
+            for (var i = 0; i < targets.Length; i++)
             {
+                if (planned[i].Created)
+                {
+                    await create(i, cancellationToken);
+                    targets[i] = targets[i] with { Created = true };
+                    await journal(targets, cancellationToken);
+                }
+
                 await stage(new StagedTarget(engine, targets[i].Target, targets[i].Token), i, cancellationToken);
             }
         }
@@ -152,32 +163,51 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         }
 
         var committing = targets.Select(t => t with { Committing = true }).ToList();
-        await journal(committing, cancellationToken);
+        await journal(committing, CancellationToken.None);
         foreach (var target in committing)
         {
-            await SettleAsync(engine, target, cancellationToken);
+            try
+            {
+                await SettleAsync(engine, target, log, CancellationToken.None);
+            }
+            catch (BackupAgentException e)
+            {
+                throw new SwapIncompleteException(target.Target, e);
+            }
         }
 
-        await journal([], cancellationToken);
+        await journal([], CancellationToken.None);
     }
 
     /// <summary>
-    /// Finishes a journalled restore of a run that died: a swap that had committed is completed; one that had not is
-    /// rolled back, and a volume the restore created is removed.
+    /// Settles a journalled restore: a swap that had committed is completed; one that had not is rolled back, and a
+    /// volume the restore created is removed, unless it holds entries that are not the restore's (then it is left, with
+    /// a warning). A target volume that no longer exists needs nothing (mounting it would create it again).
     /// </summary>
-    public static async Task SettleAsync(IContainerEngine engine, StagedRestore restore, CancellationToken cancellationToken)
+    public static async Task SettleAsync(IContainerEngine engine, StagedRestore restore, ILogger log, CancellationToken cancellationToken)
     {
+        if (!restore.Target.StartsWith('/') && await engine.FindVolumeAsync(restore.Target, cancellationToken) is null)
+        {
+            log.Warning("The volume {Target} of an unfinished restore no longer exists; nothing to settle", restore.Target);
+            return;
+        }
+
+        var staged = new StagedTarget(engine, restore.Target, restore.Token);
         if (restore.Committing)
         {
-            await new StagedTarget(engine, restore.Target, restore.Token).CommitAsync(cancellationToken);
+            await staged.FinishAsync("commit", cancellationToken);
         }
-        else if (restore.Created)
+        else if (!restore.Created)
         {
-            await engine.RemoveVolumeAsync(restore.Target, cancellationToken);
+            await staged.FinishAsync("rollback", cancellationToken);
+        }
+        else if (await staged.FinishAsync("rollback-if-empty", cancellationToken) == NotEmpty)
+        {
+            log.Warning("Leaving the volume {Target}, which a restore created: it holds data the restore did not write", restore.Target);
         }
         else
         {
-            await new StagedTarget(engine, restore.Target, restore.Token).RollbackAsync(cancellationToken);
+            await engine.RemoveVolumeAsync(restore.Target, cancellationToken);
         }
     }
 
@@ -189,9 +219,9 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         {
             try
             {
-                await SettleAsync(engine, restore, CancellationToken.None);
+                await SettleAsync(engine, restore, log, CancellationToken.None);
             }
-            catch (Exception e) when (e is BackupAgentException or IOException)
+            catch (BackupAgentException e)
             {
                 log.Warning("Could not undo the restore into {Target}, recovery will: {Error}", restore.Target, e.Message);
                 left.Add(restore);
@@ -201,18 +231,25 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         return left;
     }
 
-    private async Task FinishAsync(string action, CancellationToken cancellationToken)
+    /// <summary>Runs the finish script; returns its exit code when that is <see cref="NotEmpty"/>, else 0, or throws.</summary>
+    private async Task<long> FinishAsync(string action, CancellationToken cancellationToken)
     {
-        var spec = new HelperSpec($"{action} of the restore into {target}", ["sh", "-c", FinishScript, "sh", HelperCommands.TargetPath, token, action])
+        await using var helper = await engine.StartHelperAsync(Spec($"{action} of the restore into {target}", FinishScript, action), cancellationToken);
+        var exit = await helper.WaitAsync(cancellationToken);
+        return exit.ExitCode is 0 or NotEmpty
+            ? exit.ExitCode
+            : throw new HelperFailedException($"the {action} of the restore into '{target}'", exit.ExitCode, exit.Stderr);
+    }
+
+    /// <summary>A helper of this target: its only mount is the target, writable; it sets owners and modes.</summary>
+    private HelperSpec Spec(string purpose, string script, params string[] args) =>
+        new(purpose, ["sh", "-c", script, "sh", HelperCommands.TargetPath, token, .. args])
         {
             Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
             Writes = true,
         };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"the {action} of the restore into '{target}'", exit.ExitCode, exit.Stderr);
-        }
-    }
 }
+
+/// <summary>A restore whose swap began but did not finish: the journal keeps it, and recovery completes it before anything that uses the target starts.</summary>
+public sealed class SwapIncompleteException(string target, BackupAgentException inner)
+    : BackupAgentException($"{inner.Message}; the swap into '{target}' is journalled and is completed by the next run against this engine or by recover, before the containers that use it start", inner: inner);

@@ -16,6 +16,13 @@ public static class VolumeOptionsPolicy
             ? (archive.DriverOptions, [])
             : (new Dictionary<string, string>(), archive.DriverOptions.Keys.Order(StringComparer.Ordinal).ToList());
 
+    /// <summary>
+    /// The labels to create <paramref name="archive"/>'s volume with: all but the agent's own (<c>backup-agent.*</c>),
+    /// which mark its helpers and scratch volumes, and which a store must not be able to put on a volume.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Labels(ArchiveInfo archive) =>
+        archive.Labels.Where(l => !l.Key.StartsWith("backup-agent.", StringComparison.Ordinal)).ToDictionary();
+
     /// <summary><see cref="Apply"/>, logging a warning that names the options left out (their names only: values may hold secrets).</summary>
     public static IReadOnlyDictionary<string, string> Choose(ArchiveInfo archive, string target, bool trust, ILogger log)
     {

@@ -35,15 +35,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
             await Poll.ArchiveGrowsAsync(_scope.Backups, baseline);
 
             // Pin the fault mid-stream: the agent is paused while the engine restarts, so the helper cannot finish first.
-            await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
-            try
-            {
-                await DockerCli.RestartSecondEngineAsync();
-            }
-            finally
-            {
-                await HostCommand.RunAsync("kill", "-CONT", $"{agent.Pid}");
-            }
+            await RestartEngineWhilePausedAsync(agent);
 
             failed = await agent.WaitAsync();
         }
@@ -87,15 +79,7 @@ public sealed class EngineRestartTests : IAsyncLifetime
         {
             await agent.WaitForLogAsync($"for restore of {volume} into {target}; its input comes through");
             await agent.WhenWrittenAsync(8 << 20, "the restore never fed its helper");
-            await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
-            try
-            {
-                await DockerCli.RestartSecondEngineAsync();
-            }
-            finally
-            {
-                await HostCommand.RunAsync("kill", "-CONT", $"{agent.Pid}");
-            }
+            await RestartEngineWhilePausedAsync(agent);
 
             failed = await agent.WaitAsync();
         }
@@ -109,5 +93,19 @@ public sealed class EngineRestartTests : IAsyncLifetime
         var next = await Agent.RunAsync(restore);
         var lost = VolumeSnapshot.BytesLost(before, next.ExitCode == 0 ? await VolumeSnapshot.TakeAsync(target, _engine) : null);
         FaultLedger.Settle("the Docker engine restarted during a forced restore", 1, next.ExitCode == 0, lost);
+    }
+
+    /// <summary>Restarts the second engine while <paramref name="agent"/> is paused (SIGSTOP), so that the fault lands where it stands.</summary>
+    private static async Task RestartEngineWhilePausedAsync(AgentProcess agent)
+    {
+        await HostCommand.RunAsync("kill", "-STOP", $"{agent.Pid}");
+        try
+        {
+            await DockerCli.RestartSecondEngineAsync();
+        }
+        finally
+        {
+            await HostCommand.RunAsync("kill", "-CONT", $"{agent.Pid}");
+        }
     }
 }
