@@ -144,7 +144,9 @@ public sealed partial class DockerEngine : IContainerEngine
         var state = await _client.Containers.InspectContainerAsync(id, ct);
         if (state.State?.Running != true)
         {
-            throw new BackupAgentException($"container '{state.Name.TrimStart('/')}' exited right after it was started (exit code {state.State?.ExitCode}): {state.State?.Error}");
+            var log = (await GetLogTailAsync(id, 5, ct)).Trim().ReplaceLineEndings(" | ");
+            throw new BackupAgentException(
+                $"container '{state.Name.TrimStart('/')}' exited right after it was started (exit code {state.State?.ExitCode}): {state.State?.Error}{(log.Length == 0 ? "" : $" ({log})")}");
         }
     }, cancellationToken);
 

@@ -10,19 +10,23 @@ public sealed class RestoreCommand : ICommand
 
     public string Help => """
         backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
-                             [--to-original-paths] [--trust-volume-options] [--json]
+                             [--to-original-paths] [--trust-volume-options] [--accept-without-mac] [--json]
 
-        Restores volumes from a backup set. Every archive is checked against its SHA-256 before any
-        volume is touched. Missing target volumes are created with the original driver and labels;
-        a target that is not empty is refused unless --force, which makes it exactly equal to the
-        archive. The store is not trusted to decide where on the host the restore writes.
+        Restores volumes from a backup set. Each archive is read once into a staging directory on its
+        target's file system and checked against its SHA-256; only then are the targets' contents
+        swapped in, so a failure leaves every target as it was. Missing target volumes are created as
+        local volumes with the original labels; a target that is not empty is refused unless --force,
+        which makes it exactly equal to the archive. The store is not trusted to decide where on the
+        host the restore writes.
           --backup ID|latest   the set (default: latest, the newest set holding the named volumes)
           --volume NAME[=TARGET]  restore only NAME, optionally into TARGET (a volume name, or an
                                absolute host path); repeatable. Default: every archive of the set.
           --to-original-paths  without --volume, restore the archives of bind mounts into their original
                                host paths too (else such a set is refused: name a target with --volume)
-          --trust-volume-options  create missing volumes with the driver options the manifest records
-                               (e.g. type=none,o=bind,device=PATH); by default they are left out, with a warning
+          --trust-volume-options  create missing volumes with the driver and driver options the manifest
+                               records (e.g. type=none,o=bind,device=PATH); by default they are left out, with a warning
+          --accept-without-mac  with a key: take an encrypted set whose manifest has no MAC (made by an agent
+                               older than the MAC), with a warning; a MAC that does not match is never taken
           --force              replace the contents of non-empty targets
           --no-stop            do not stop the running containers that use the targets (by default they are
                                stopped while their volume is restored and started again afterwards)
@@ -38,6 +42,7 @@ public sealed class RestoreCommand : ICommand
         new("--no-stop", IsFlag: true),
         new("--to-original-paths", IsFlag: true),
         new("--trust-volume-options", IsFlag: true),
+        new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
         .. KeyOptions.Specs,
     ];
@@ -52,6 +57,7 @@ public sealed class RestoreCommand : ICommand
             Stop = !args.Flag("--no-stop"),
             ToOriginalPaths = args.Flag("--to-original-paths"),
             TrustVolumeOptions = args.Flag("--trust-volume-options"),
+            AcceptWithoutMac = args.Flag("--accept-without-mac"),
         };
         var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
         if (args.Flag("--json"))

@@ -8,14 +8,15 @@ public sealed class VerifyCommand : ICommand
     public string Name => "verify";
 
     public string Help => """
-        backup-agent verify --from DEST [--backup ID|latest] [--deep] [--json]
+        backup-agent verify --from DEST [--backup ID|latest] [--deep] [--accept-without-mac] [--json]
 
         Reads every archive of a backup set (default: the latest) and checks its size and SHA-256
         against the manifest, that it decompresses, and that its tar holds the recorded entries.
         With --deep, also restores each archive into a scratch volume through a helper and compares every
         file (type, mode, owner, mtime, size, SHA-256, link target) with the per-file index recorded at
         backup time; the scratch volume is removed afterwards.
-        Exits 1 if any archive fails. Encrypted sets need their key.
+        Exits 1 if any archive fails. Encrypted sets need their key, and their manifest must carry a MAC
+        under it (--accept-without-mac takes a set made by an agent older than the MAC, with a warning).
         """ + KeyOptions.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -23,6 +24,7 @@ public sealed class VerifyCommand : ICommand
         new("--from"),
         new("--backup"),
         new("--deep", IsFlag: true),
+        new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
         .. KeyOptions.Specs,
     ];
@@ -31,7 +33,7 @@ public sealed class VerifyCommand : ICommand
     {
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = args.Flag("--deep") ? context.OpenEngine() : null;
-        var result = await new VerifyOperation(store, context.Log, engine).RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac") }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

@@ -97,7 +97,8 @@ public static class TarIndex
         {
             if (line.Length > 0)
             {
-                entries.Add(JsonSerializer.Deserialize<TarIndexEntry>(line, Json) ?? throw new InvalidDataException("empty index record"));
+                var entry = JsonSerializer.Deserialize<TarIndexEntry>(line, Json) ?? throw new InvalidDataException("empty index record");
+                entries.Add(entry is { Path: not null, Type: not null } ? entry : throw new InvalidDataException("an index record without a path or type"));
             }
         }
 

@@ -18,6 +18,9 @@ public sealed record RestoreRequest(string? BackupId, IReadOnlyList<VolumeMappin
 
     /// <summary>Restore bind mounts' archives into their original host paths without --volume naming them (--to-original-paths).</summary>
     public bool ToOriginalPaths { get; init; }
+
+    /// <summary>Take an encrypted set whose manifest carries no MAC (made by an agent older than the MAC), with a warning.</summary>
+    public bool AcceptWithoutMac { get; init; }
 }
 
 public sealed record RestoreResult(BackupSet Set, IReadOnlyList<RestoredVolume> Volumes, IReadOnlyList<Downtime> Downtimes);
@@ -38,7 +41,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     {
         var catalog = new BackupCatalog(store);
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
-        await catalog.AuthenticateAsync(set, request.Key, cancellationToken);
+        await catalog.AuthenticateAsync(set, request.Key, request.AcceptWithoutMac, log, cancellationToken);
         var plan = RestorePlan.Create(set, request.Volumes, request.ToOriginalPaths);
         ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
@@ -89,7 +92,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         {
             var archive = steps[i].Step.Archive;
             return engine.CreateVolumeAsync(
-                new VolumeInfo(steps[i].Step.Target, archive.Driver ?? "local", VolumeOptionsPolicy.Choose(archive, steps[i].Step.Target, trusted, log), VolumeOptionsPolicy.Labels(archive)), ct);
+                new VolumeInfo(steps[i].Step.Target, VolumeOptionsPolicy.Driver(archive, trusted), VolumeOptionsPolicy.Choose(archive, steps[i].Step.Target, trusted, log), VolumeOptionsPolicy.Labels(archive)), ct);
         }, async (target, i, ct) =>
         {
             var (step, state) = steps[i];

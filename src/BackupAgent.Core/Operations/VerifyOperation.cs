@@ -21,6 +21,9 @@ public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> P
 /// </summary>
 public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerEngine? deepWith = null)
 {
+    /// <summary>Take an encrypted set whose manifest carries no MAC (made by an agent older than the MAC), with a warning.</summary>
+    public bool AcceptWithoutMac { get; init; }
+
     public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
         var catalog = new BackupCatalog(store);
@@ -42,7 +45,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
             log.Error("Backup set {SetId} cannot be read: {Reason}", other.Id, other.Reason);
         }
 
-        await catalog.AuthenticateAsync(set, key, cancellationToken);
+        await catalog.AuthenticateAsync(set, key, AcceptWithoutMac, log, cancellationToken);
         ArchiveStreams.RequireKeys(set.Archives, key);
         var deep = deepWith is null ? null : new DeepVerify(deepWith, store, log);
         if (deepWith is not null)

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
+using Serilog;
 
 namespace BackupAgent.Core.Sets;
 
@@ -55,9 +56,11 @@ public sealed class BackupCatalog(IBackupStore store)
     /// <summary>
     /// Refuses a set that is to be used with <paramref name="key"/> unless its manifest, as this catalog read it, carries
     /// a valid <see cref="ManifestMac"/> under that key and says that every archive is encrypted. Without a key a set
-    /// is taken as it is: an unencrypted set cannot be told from one rewritten by whoever can write the store.
+    /// is taken as it is: an unencrypted set cannot be told from one rewritten by whoever can write the store. With
+    /// <paramref name="acceptWithoutMac"/> (sets encrypted by agents older than the MAC have none) a set without a MAC is
+    /// taken after a warning; a MAC that does not match never is.
     /// </summary>
-    public async Task AuthenticateAsync(BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
+    public async Task AuthenticateAsync(BackupSet set, ArchiveKey? key, bool acceptWithoutMac, ILogger log, CancellationToken cancellationToken)
     {
         if (key is null)
         {
@@ -68,11 +71,17 @@ public sealed class BackupCatalog(IBackupStore store)
         byte[]? mac;
         try
         {
-            mac = await store.ReadBytesAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken);
+            mac = await store.ReadBytesAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken, maxBytes: ManifestMac.Bytes);
         }
         catch (StoreItemNotFoundException)
         {
             mac = null;
+        }
+
+        if (mac is null && acceptWithoutMac)
+        {
+            log.Warning("The manifest of backup set {SetId} carries no MAC, and is taken as it is: whoever can write {Store} could have changed it", set.Id, store.Location);
+            return;
         }
 
         var why = mac is null ? $"it has no {ManifestMac.Item}"
@@ -115,6 +124,10 @@ public sealed class BackupCatalog(IBackupStore store)
                 catch (UnreadableManifestException e)
                 {
                     unreadable.Add(new UnreadableSet(name[..slash], e.Message));
+                }
+                catch (BadInputException)
+                {
+                    // Gone since it was listed (a prune running beside this scan): not a set any more.
                 }
             }
         }
@@ -176,6 +189,11 @@ public sealed class BackupCatalog(IBackupStore store)
         catch (StoreItemNotFoundException)
         {
             throw new BadInputException($"{store.Location} has no backup set '{id}'");
+        }
+        catch (BackupAgentException e)
+        {
+            // Too large, not a regular file, not readable: this set's manifest cannot be read, which hides no other set.
+            throw new UnreadableManifestException($"the manifest of backup set '{id}' cannot be read: {e.Message}", e);
         }
 
         var set = ManifestDoor.Open(id, bytes, store.Location);

@@ -52,6 +52,9 @@ public static partial class ManifestDoor
             : throw new UnreadableManifestException($"the manifest of backup set '{id}' in {location} is not one this agent writes: {string.Join("; ", problems)}", null);
     }
 
+    /// <summary>The largest size or count a manifest may declare (1 PiB): far beyond any volume, far below an overflow.</summary>
+    private const long MaxCount = 1L << 50;
+
     /// <summary>Everything in <paramref name="set"/> this agent would never have written.</summary>
     public static IEnumerable<string> Problems(BackupSet set)
     {
@@ -67,6 +70,7 @@ public static partial class ManifestDoor
         }
 
         var items = new HashSet<string>(StringComparer.Ordinal);
+        var volumes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (archive, i) in set.Archives.Select((a, i) => (a, i)))
         {
             if (archive is null)
@@ -83,6 +87,11 @@ public static partial class ManifestDoor
             foreach (var item in new[] { archive.File, archive.Index }.OfType<string>().Where(item => !items.Add(item)))
             {
                 yield return $"item '{Printable(item)}' belongs to two archives";
+            }
+
+            if (archive.Volume is not null && !volumes.Add(archive.Volume))
+            {
+                yield return $"volume '{Printable(archive.Volume)}' has two archives";
             }
         }
     }
@@ -115,9 +124,9 @@ public static partial class ManifestDoor
             yield return $"encryption '{Printable(archive.Encryption)}' is not {EncryptionFormat.Name}";
         }
 
-        if (archive.Bytes < 0 || archive.TarBytes < 0 || archive.ContentBytes < 0 || archive.Files < 0)
+        if (new[] { archive.Bytes, archive.TarBytes, archive.ContentBytes, archive.Files }.Any(n => n is < 0 or > MaxCount))
         {
-            yield return "a size or count is negative";
+            yield return "a size or count is negative or beyond 2^50 (sums of them must not overflow)";
         }
 
         if (archive.Sha256 is null || !Sha256Pattern().IsMatch(archive.Sha256))

@@ -10,7 +10,10 @@ public static class VolumeNames
         name is { Length: > 0 and <= 255 } && char.IsAsciiLetterOrDigit(name[0]) &&
         name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 
-    /// <summary>An absolute, normalized host path: '/' or '/a/b' with no empty, '.' or '..' segment and no control character.</summary>
+    /// <summary>
+    /// An absolute, normalized host path: '/' or '/a/b' with no empty, '.' or '..' segment, no control character, and
+    /// no ':' or ',' (which a bind mount's <c>SRC:DST:MODE</c> spelling would split).
+    /// </summary>
     public static bool IsHostPath(string? path) =>
-        path is "/" || (path is not null && path.StartsWith('/') && StoreNames.IsValid(path[1..]));
+        path is "/" || (path is not null && path.StartsWith('/') && !path.Contains(':') && !path.Contains(',') && StoreNames.IsValid(path[1..]));
 }

@@ -8,3 +8,7 @@ public sealed class StoreItemNotFoundException(string location, string name)
 {
     public string Name { get; } = name;
 }
+
+/// <summary>An item read into memory is larger than the reader takes.</summary>
+public sealed class StoreItemTooLargeException(string location, string name, int maxBytes)
+    : BackupAgentException($"'{name}' in {location} is larger than {maxBytes} bytes");

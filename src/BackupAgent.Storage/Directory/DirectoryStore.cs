@@ -79,18 +79,36 @@ public sealed class DirectoryStore : IBackupStore
     public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken)
     {
         StoreNames.Validate(name, _root);
-        using var directory = ItemDirectory.Open(_root, name, create: false) ?? throw new StoreItemNotFoundException(_root, name);
-        var errno = directory.OpenItem(directory.FileName, NativeFile.ReadOnly, out var fd);
+        using var directory = Walk(name, "read") ?? throw new StoreItemNotFoundException(_root, name);
+        var errno = directory.OpenRegularItem(directory.FileName, out var fd);
         return errno switch
         {
             0 => Task.FromResult<Stream>(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1 << 20)),
             NativeFile.NoSuchEntry or NativeFile.NotADirectory => throw new StoreItemNotFoundException(_root, name),
             NativeFile.TooManyLinks => throw ItemDirectory.LinkRefused(_root, name, Path.Combine(_root, name)),
+            NativeFile.NotRegular => throw new BackupAgentException($"{_root} refuses item '{name}': it is not a regular file (a FIFO, a device or a directory)"),
             _ => throw new BackupAgentException($"cannot read '{name}' from {_root}: {Marshal.GetPInvokeErrorMessage(errno)}"),
         };
     }
 
-    /// <summary>Lists regular files only; a symbolic link (to a file or a directory) is neither listed nor followed.</summary>
+    /// <summary>The directory of an item, walked without following links; a failure of the walk names the item.</summary>
+    private ItemDirectory? Walk(string name, string what)
+    {
+        try
+        {
+            return ItemDirectory.Open(_root, name, create: false);
+        }
+        catch (IOException e)
+        {
+            throw new BackupAgentException($"cannot {what} '{name}' in {_root}: {e.Message}", inner: e);
+        }
+    }
+
+    /// <summary>
+    /// Lists the files; a symbolic link (to a file or a directory) is neither listed nor followed, and a directory that
+    /// cannot be read is passed over (one such directory must not hide the rest). Reading refuses anything that is not
+    /// a regular file.
+    /// </summary>
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -99,7 +117,7 @@ public sealed class DirectoryStore : IBackupStore
             yield break;
         }
 
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
         var files = new FileSystemEnumerable<string>(_root, (ref entry) => entry.ToFullPath(), options)
         {
             ShouldIncludePredicate = (ref entry) => !entry.IsDirectory && !IsLink(entry.Attributes),
@@ -120,7 +138,7 @@ public sealed class DirectoryStore : IBackupStore
     public Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
         StoreNames.Validate(name, _root);
-        using var directory = ItemDirectory.Open(_root, name, create: false);
+        using var directory = Walk(name, "delete");
         if (directory is not null && NativeFile.UnlinkAt(directory.Fd, directory.FileName) is not (0 or NativeFile.NoSuchEntry) and var errno)
         {
             throw new BackupAgentException($"cannot delete '{name}' from {_root}: {Marshal.GetPInvokeErrorMessage(errno)}");

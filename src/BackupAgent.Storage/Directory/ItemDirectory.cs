@@ -80,6 +80,9 @@ internal sealed class ItemDirectory : IDisposable
     /// <summary>Opens the item itself with O_NOFOLLOW; errno <see cref="NativeFile.TooManyLinks"/> means it is a symbolic link.</summary>
     public int OpenItem(string name, int flags, out int fd) => NativeFile.OpenAt(Fd, name, flags | NativeFile.NoFollow, out fd);
 
+    /// <summary>Opens an item of this directory for reading, only when it is a regular file (see <see cref="NativeFile.OpenRegularAt"/>).</summary>
+    public int OpenRegularItem(string name, out int fd) => NativeFile.OpenRegularAt(Fd, name, NativeFile.ReadOnly | NativeFile.NoFollow, out fd);
+
     /// <summary>Removes the item's directory when it is left empty (never the root).</summary>
     public void RemoveIfEmpty()
     {

@@ -55,10 +55,10 @@ public sealed class ManifestMacTests : IDisposable
         await catalog.SaveAsync(set, key, CancellationToken.None);
 
         var loaded = await catalog.ResolveAsync(set.Id, [], CancellationToken.None);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => catalog.AuthenticateAsync(loaded, key, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<BackupAgentException>(() => catalog.AuthenticateAsync(loaded, key, acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None));
         Assert.Contains("the manifest of backup set '20260101T000000Z-aaaaaa' is not authenticated by this key", e.Message);
         Assert.Contains("it says archive 'web.tar.zst' is not encrypted", e.Message);
-        await catalog.AuthenticateAsync(loaded, null, CancellationToken.None);
+        await catalog.AuthenticateAsync(loaded, null, acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None);
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public sealed class ManifestMacTests : IDisposable
         await catalog.SaveAsync(set, KeyFile("a"), CancellationToken.None);
 
         var loaded = await catalog.ResolveAsync(set.Id, [], CancellationToken.None);
-        await catalog.AuthenticateAsync(loaded, KeyFile("a"), CancellationToken.None);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => catalog.AuthenticateAsync(loaded, KeyFile("b"), CancellationToken.None));
+        await catalog.AuthenticateAsync(loaded, KeyFile("a"), acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<BackupAgentException>(() => catalog.AuthenticateAsync(loaded, KeyFile("b"), acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None));
         Assert.Contains("wrong passphrase or key", e.Message);
         Assert.Contains(ManifestMac.Item, (await ListAsync(catalog.Store)).Select(n => n[(n.IndexOf('/') + 1)..]));
     }

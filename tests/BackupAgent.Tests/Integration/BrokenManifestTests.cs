@@ -17,6 +17,8 @@ public sealed class BrokenManifestTests : IAsyncLifetime
     [Theory]
     [InlineData("truncated", "is corrupt or truncated")]
     [InlineData("newer-format", "has format version 7; this agent reads version 1")]
+    [InlineData("fifo", "it is not a regular file")]
+    [InlineData("huge", "is larger than 67108864 bytes")]
     public async Task Every_command_names_an_unreadable_manifest_and_keeps_working_with_the_other_sets(string damage, string reason)
     {
         var volume = await _scope.CreateVolumeAsync("manifest");
@@ -29,7 +31,25 @@ public sealed class BrokenManifestTests : IAsyncLifetime
         var brokenId = Path.GetFileName(broken);
         var manifest = Path.Combine(broken, "manifest.json");
         var text = await File.ReadAllTextAsync(manifest);
-        await File.WriteAllTextAsync(manifest, damage == "truncated" ? text[..(text.Length / 2)] : text.Replace("\"formatVersion\": 1", "\"formatVersion\": 7"));
+        switch (damage)
+        {
+            case "fifo":
+                // A FIFO in a manifest's place would block an open() forever.
+                File.Delete(manifest);
+                await HostCommand.RunAsync("mkfifo", manifest);
+                break;
+            case "huge":
+                await using (var file = new FileStream(manifest, FileMode.Open))
+                {
+                    file.SetLength(100L << 20);
+                }
+
+                break;
+            default:
+                await File.WriteAllTextAsync(manifest, damage == "truncated" ? text[..(text.Length / 2)] : text.Replace("\"formatVersion\": 1", "\"formatVersion\": 7"));
+                break;
+        }
+
         var brokenFiles = Directory.GetFiles(broken).Order().ToList();
 
         var list = await Agent.RunAsync("list", "--from", _scope.Backups);

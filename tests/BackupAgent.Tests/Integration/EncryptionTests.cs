@@ -98,6 +98,11 @@ public sealed class EncryptionTests : IAsyncLifetime
         Assert.Empty(Directory.GetFileSystemEntries(device));
         var verify = await Agent.RunAsync("verify", "--from", _scope.Backups, "--passphrase-file", _passphrase);
         Assert.Equal(1, verify.ExitCode);
+
+        // Accepting sets without a MAC never accepts one whose MAC does not match.
+        var accepting = await Agent.RunAsync("verify", "--from", _scope.Backups, "--passphrase-file", _passphrase, "--accept-without-mac");
+        Assert.Equal(1, accepting.ExitCode);
+        Assert.Contains("its MAC does not match", accepting.Stderr);
         Assert.Contains(NotAuthenticated, verify.Stderr);
     }
 
@@ -106,6 +111,17 @@ public sealed class EncryptionTests : IAsyncLifetime
     {
         File.Delete(Mac);
         UntrustedStoreTests.AssertOneLine(await AssertRestoreRefusedAsync(_passphrase, NotAuthenticated + " (it has no manifest.mac)"));
+    }
+
+    [Fact]
+    public async Task A_set_without_a_mac_made_by_an_older_agent_restores_with_accept_without_mac_and_a_warning()
+    {
+        File.Delete(Mac);
+        var target = _scope.Track(_scope.Name("older-agent"));
+        var restored = await Agent.SucceedAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}", "--passphrase-file", _passphrase, "--accept-without-mac");
+        Assert.Contains($"The manifest of backup set {_setId} carries no MAC, and is taken as it is", restored.Stderr);
+        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(_source), await VolumeSnapshot.TakeAsync(target));
+        await Agent.SucceedAsync("verify", "--from", _scope.Backups, "--passphrase-file", _passphrase, "--accept-without-mac");
     }
 
     [Fact]

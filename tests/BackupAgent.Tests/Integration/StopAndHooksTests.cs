@@ -56,8 +56,10 @@ public sealed class StopAndHooksTests : IAsyncLifetime
 
         var result = await Agent.RunAsync("backup", "--to", _scope.Backups, "--volume", volume, "--stop", "--state-dir", _state);
 
+        // Whether the engine sees it exit at once or only the settle check does, the run fails naming it, its code and log.
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"container '{app}' was started again but exited within 3 s with code 3 (could not create lock file: Permission denied)", result.Stderr);
+        Assert.Matches($"container '{app}' (was started again but exited within 3 s with code 3|exited right after it was started \\(exit code 3\\))", result.Stderr);
+        Assert.Contains("(could not create lock file: Permission denied)", result.Stderr);
         Assert.DoesNotContain($"Started container {app} again", result.Stderr);
         Assert.Single((await Agent.SucceedAsync("list", "--from", _scope.Backups)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
