@@ -16,8 +16,7 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
         if (mappings.Count == 0)
         {
             steps.AddRange(set.Archives.Select(a => new RestoreStep(a, a.Volume)));
-            problems.AddRange(set.Archives.Where(a => a.Kind == SourceKind.Bind && !toOriginalPaths).Select(a =>
-                $"archive '{a.File}' of backup set '{set.Id}' is of the bind mount '{a.Volume}', a host path: give a target (--volume {a.Volume}=TARGET) or --to-original-paths to restore it there"));
+            problems.AddRange(set.Archives.Where(a => a.Kind == SourceKind.Bind && !toOriginalPaths).Select(a => OriginalPathNotNamed(set, a)));
         }
         else
         {
@@ -30,7 +29,14 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
             {
                 if (set.FindArchive(mapping.Source) is { } archive)
                 {
-                    steps.Add(new RestoreStep(archive, mapping.Target));
+                    // A mount path names an archive, not a place on the host: without =TARGET its archive goes back
+                    // into its own volume (a bind mount's into its host path only with --to-original-paths).
+                    var byMountPath = !mapping.HasTarget && archive.Volume != mapping.Source;
+                    steps.Add(new RestoreStep(archive, byMountPath ? archive.Volume : mapping.Target));
+                    if (byMountPath && archive.Kind == SourceKind.Bind && !toOriginalPaths)
+                    {
+                        problems.Add(OriginalPathNotNamed(set, archive));
+                    }
                 }
                 else
                 {
@@ -51,6 +57,9 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
 
         return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : new RestorePlan(set, steps);
     }
+
+    private static string OriginalPathNotNamed(BackupSet set, ArchiveInfo archive) =>
+        $"archive '{archive.File}' of backup set '{set.Id}' is of the bind mount '{archive.Volume}', a host path: give a target (--volume {archive.Volume}=TARGET) or --to-original-paths to restore it there";
 }
 
 public sealed record RestoreStep(ArchiveInfo Archive, string Target)

@@ -5,6 +5,9 @@ namespace BackupAgent.Core.Sets;
 /// <summary>A restore's <c>--volume NAME[=TARGET]</c>: which archive, and the volume (or absolute host path) it goes into.</summary>
 public sealed record VolumeMapping(string Source, string Target)
 {
+    /// <summary>Whether <c>=TARGET</c> was given (else the target is the source's own name).</summary>
+    public bool HasTarget { get; init; } = true;
+
     public static VolumeMapping Parse(string value)
     {
         var eq = value.IndexOf('=');
@@ -14,6 +17,6 @@ public sealed record VolumeMapping(string Source, string Target)
             throw new BadInputException($"--volume '{value}' is not NAME or NAME=TARGET");
         }
 
-        return new VolumeMapping(source, target);
+        return new VolumeMapping(source, target) { HasTarget = eq >= 0 };
     }
 }

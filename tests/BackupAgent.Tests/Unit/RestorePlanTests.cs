@@ -11,6 +11,14 @@ public sealed class RestorePlanTests
         TestSets.Archive("db", mountPath: "/var/lib/db"), TestSets.Archive("web", mountPath: "/srv"), TestSets.Archive("/host/conf", mountPath: "/etc/app", kind: SourceKind.Bind));
 
     [Fact]
+    public void A_bind_mount_named_by_its_mount_path_without_a_target_goes_back_to_its_host_path_only_with_to_original_paths()
+    {
+        var e = Assert.Throws<BadInputException>(() => RestorePlan.Create(Set, [VolumeMapping.Parse("/etc/app")]));
+        Assert.Contains("is of the bind mount '/host/conf', a host path", e.Message);
+        Assert.Equal("/host/conf", Assert.Single(RestorePlan.Create(Set, [VolumeMapping.Parse("/etc/app")], toOriginalPaths: true).Steps).Target);
+    }
+
+    [Fact]
     public void Without_volumes_every_archive_goes_back_where_it_came_from()
     {
         var plan = RestorePlan.Create(Set, [], toOriginalPaths: true);
@@ -22,6 +30,7 @@ public sealed class RestorePlanTests
     [InlineData("db=db2", "db", "db2")]
     [InlineData("db", "db", "db")]
     [InlineData("/var/lib/db=restored", "db", "restored")]
+    [InlineData("/var/lib/db", "db", "db")]
     [InlineData("web=/mnt/web", "web", "/mnt/web")]
     public void A_volume_is_chosen_by_name_or_mount_path_and_mapped(string mapping, string archive, string target)
     {
