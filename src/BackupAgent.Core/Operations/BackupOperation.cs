@@ -27,9 +27,9 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
 public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, ConsistencyPlan Consistency);
 
 /// <summary>
-/// One backup run, under the locks of its sources: pre-backup hooks; the containers that must be still are stopped
-/// (journalled first); every source is archived; the containers are started again as soon as the data is read; the manifest is written last; then
-/// post-backup hooks, on every path. On failure the archives already written are removed.
+/// One backup run, under the locks of its sources: inside a <see cref="ConsistencyWindow"/> (pre-backup hooks, the
+/// containers that must be still stopped only while the sources are read, post-backup hooks on every path) a
+/// <see cref="SetWriter"/> archives every source and writes the manifest last; on failure what it wrote is removed.
 /// </summary>
 public sealed class BackupOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log, TimeProvider clock)
 {
@@ -50,44 +50,27 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         var id = BackupSetId.New(createdAt);
         log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", plan.Sources.Count, id, store.Location);
 
-        var hooks = new HookRunner(engine, log);
-        var afterwards = new List<string>();
-        BackupSet set;
-        try
+        await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, id, plan.Consistency, "nothing was backed up", log, cancellationToken, request.StopTimeout);
+        await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log);
+        await window.WhileStoppedAsync(async ct =>
         {
-            var preFailures = await hooks.RunAsync("pre-backup", plan.Consistency.PreHooks, cancellationToken);
-            if (preFailures.Where(f => f.Hook.FailRunOnError).Select(f => f.Failure).ToList() is { Count: > 0 } fatal)
+            foreach (var source in plan.Sources)
             {
-                throw new BackupAgentException($"{string.Join("; ", fatal)}; nothing was backed up");
+                await writer.WriteAsync(source, ct);
             }
 
-            var (archives, downtimes) = await ReadSourcesAsync(id, plan, request, afterwards, cancellationToken);
-            set = new BackupSet
-            {
-                Id = id,
-                CreatedAt = createdAt,
-                ToolVersion = ToolVersion.Current,
-                SourceContainer = request.Container,
-                Archives = archives,
-                Downtimes = downtimes,
-                Warnings = await SizeDrops.FindAsync(new BackupCatalog(store), archives, cancellationToken),
-            };
-            await SaveManifestAsync(set, request.Key, cancellationToken);
-        }
-        finally
-        {
-            var postFailures = await hooks.RunAsync("post-backup", plan.Consistency.PostHooks, CancellationToken.None);
-            afterwards.AddRange(postFailures.Select(f => f.Failure));
-        }
-
+            return writer.Archives;
+        }, cancellationToken);
+        var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);
+        var problems = await window.CloseAsync();
         foreach (var warning in set.Warnings)
         {
             log.Warning("{Warning}", warning);
         }
 
         log.Information("Backup set {SetId} is complete: {Count} archive(s), {Bytes} bytes", id, set.Archives.Count, set.Archives.Sum(a => a.Bytes));
-        return afterwards.Count > 0
-            ? throw new BackupAgentException($"backup set {id} is complete, but {string.Join("; ", afterwards)}")
+        return problems.Count > 0
+            ? throw new BackupAgentException($"backup set {id} is complete, but {string.Join("; ", problems)}")
             : set;
     }
 
@@ -101,76 +84,5 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             PreHooks = [.. request.PreHooks, .. consistency.PreHooks],
             PostHooks = [.. consistency.PostHooks, .. request.PostHooks],
         });
-    }
-
-    /// <summary>Stops what must be still, archives every source, and starts the containers again before returning.</summary>
-    private async Task<(List<ArchiveInfo>, IReadOnlyList<Downtime>)> ReadSourcesAsync(
-        string id, BackupPlan plan, BackupRequest request, List<string> afterwards, CancellationToken cancellationToken)
-    {
-        var archiver = new SourceArchiver(engine, store, log);
-        var archives = new List<ArchiveInfo>();
-        var stopped = await stopper.StopAsync(id, plan.Consistency.Stop, request.StopTimeout, cancellationToken);
-        try
-        {
-            foreach (var source in plan.Sources)
-            {
-                if (await archiver.ArchiveAsync(id, source, request.Compression, request.Key, cancellationToken) is { } archive)
-                {
-                    archives.Add(archive);
-                }
-            }
-
-            if (archives.Count == 0)
-            {
-                throw new BackupAgentException("nothing was backed up: no source could be read as a directory");
-            }
-        }
-        catch (Exception failure)
-        {
-            await DeleteAsync(id, archives);
-            await stopped.RestartAfterAsync(failure);
-            throw;
-        }
-
-        try
-        {
-            return (archives, await stopped.RestartAsync(cancellationToken));
-        }
-        catch (BackupAgentException restart)
-        {
-            // The data is read and consistent: keep the backup, and fail the run loudly.
-            afterwards.Add(restart.Message);
-            return (archives, []);
-        }
-    }
-
-    private async Task SaveManifestAsync(BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await new BackupCatalog(store).SaveAsync(set, key, cancellationToken);
-        }
-        catch
-        {
-            await DeleteAsync(set.Id, set.Archives);
-            throw;
-        }
-    }
-
-    private async Task DeleteAsync(string id, IReadOnlyList<ArchiveInfo> archives)
-    {
-        var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = archives };
-        foreach (var item in partial.ArchiveItems())
-        {
-            try
-            {
-                await store.DeleteAsync(item, CancellationToken.None);
-            }
-            catch (BackupAgentException e)
-            {
-                // The set has no manifest, so it is never listed; the first error is the one to report.
-                log.Warning("Could not remove {Item} of the failed set {SetId}: {Error}", item, id, e.Message);
-            }
-        }
     }
 }

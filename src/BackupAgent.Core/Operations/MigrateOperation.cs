@@ -72,47 +72,24 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             return new MigrateResult(true, planned, definitions.Select(d => d.Name).ToList(), toStop, null, []);
         }
 
-        var runId = BackupSetId.New(clock.GetUtcNow());
-        var hooks = new HookRunner(source, log);
-        var fatal = (await hooks.RunAsync("pre-backup", consistency.PreHooks, cancellationToken)).Where(f => f.Hook.FailRunOnError).Select(f => f.Failure).ToList();
+        var createdAt = clock.GetUtcNow();
+        var runId = BackupSetId.New(createdAt);
+        await using var window = await ConsistencyWindow.OpenAsync(source, stopper, runId, consistency, "nothing was migrated", log, cancellationToken);
         List<MigratedVolume> moved;
-        IReadOnlyList<Downtime> downtimes = [];
-        try
+        if (via is null)
         {
-            if (fatal.Count > 0)
-            {
-                throw new BackupAgentException($"{string.Join("; ", fatal)}; nothing was migrated");
-            }
-
-            var stopped = await stopper.StopAsync(runId, consistency.Stop, null, cancellationToken);
-            try
-            {
-                moved = via is null ? await StreamAsync(steps, states, cancellationToken) : await ViaStoreAsync(runId, steps, states, cancellationToken);
-            }
-            catch (Exception failure)
-            {
-                await stopped.RestartAfterAsync(failure);
-                throw;
-            }
-
-            if (request.LeaveStopped)
-            {
-                log.Information("Leaving {Containers} stopped on the source for the cut-over", toStop);
-                await stopped.ReleaseAsync(cancellationToken);
-            }
-            else
-            {
-                downtimes = await stopped.RestartAsync(cancellationToken);
-            }
+            moved = await window.WhileStoppedAsync(ct => StreamAsync(steps, states, ct), cancellationToken, request.LeaveStopped);
         }
-        finally
+        else
         {
-            foreach (var failure in await hooks.RunAsync("post-backup", consistency.PostHooks, CancellationToken.None))
-            {
-                log.Error("{Failure}", failure.Failure);
-            }
+            // The sources are still only while they are read into the set; it is restored on the target after.
+            await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log);
+            await window.WhileStoppedAsync(ct => WriteSetAsync(writer, steps, ct), cancellationToken, request.LeaveStopped);
+            var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);
+            moved = await RestoreSetAsync(set, steps, states, cancellationToken);
         }
 
+        var problems = await window.CloseAsync();
         foreach (var definition in definitions)
         {
             log.Information("Creating container {Container} on {Endpoint}", definition.Name, target.Endpoint);
@@ -127,7 +104,12 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             }
         }
 
-        return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, downtimes);
+        if (problems.Count > 0)
+        {
+            throw new BackupAgentException($"the migration to {target.Endpoint} is complete, but {string.Join("; ", problems)}");
+        }
+
+        return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, window.Downtimes);
     }
 
     /// <summary>Locks the source volumes on the source engine and the target volumes on the target engine, in one fixed order.</summary>
@@ -278,27 +260,28 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         return moved;
     }
 
-    /// <summary>Backs the sources up into the via store (a set that stays), then restores it on the target and compares.</summary>
-    private async Task<List<MigratedVolume>> ViaStoreAsync(string setId, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    /// <summary>Reads every source into the via store's set; a source that is not a directory cannot be migrated.</summary>
+    private static async Task<IReadOnlyList<ArchiveInfo>> WriteSetAsync(SetWriter writer, IReadOnlyList<MigrateStep> steps, CancellationToken cancellationToken)
     {
-        var archiver = new SourceArchiver(source, via!, log);
-        var archives = new List<ArchiveInfo>();
         foreach (var step in steps)
         {
-            archives.Add(await archiver.ArchiveAsync(setId, step.Source, Compression.Zstd, null, cancellationToken)
-                ?? throw new BackupAgentException($"'{step.Source.Volume}' is not a directory and cannot be migrated"));
+            _ = await writer.WriteAsync(step.Source, cancellationToken)
+                ?? throw new BackupAgentException($"'{step.Source.Volume}' is not a directory and cannot be migrated");
         }
 
-        var set = new BackupSet { Id = setId, CreatedAt = clock.GetUtcNow(), ToolVersion = ToolVersion.Current, SourceContainer = null, Archives = archives };
-        await new BackupCatalog(via!).SaveAsync(set, cancellationToken);
-        log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", setId, via!.Location, target.Endpoint);
+        return writer.Archives;
+    }
 
-        var restoreSteps = steps.Zip(archives, states).Select(s => (new RestoreStep(s.Second, s.First.Target), s.Third)).ToList();
+    /// <summary>Restores the via store's set (a set that stays, as a backup) on the target, then compares each target with its archive's index.</summary>
+    private async Task<List<MigratedVolume>> RestoreSetAsync(BackupSet set, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    {
+        log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", set.Id, via!.Location, target.Endpoint);
+        var restoreSteps = steps.Zip(set.Archives, states).Select(s => (new RestoreStep(s.Second, s.First.Target), s.Third)).ToList();
         // The set is this run's own, held in memory and never read back as a manifest: the target volumes get the
         // driver options of the live source volumes (trusted like the source engine).
         await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, trusted: true, journal: null, log, cancellationToken);
         var moved = new List<MigratedVolume>();
-        foreach (var ((step, state), archive) in steps.Zip(states).Zip(archives))
+        foreach (var ((step, state), archive) in steps.Zip(states).Zip(set.Archives))
         {
             var expected = await DeepVerify.ReadIndexAsync(via, set, archive, null, cancellationToken);
             var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));

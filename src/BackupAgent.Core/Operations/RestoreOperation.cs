@@ -54,26 +54,22 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
             ? (await engine.ListContainersAsync(null, cancellationToken)).Where(c => plan.Steps.Any(step => c.Uses(step.Target))).ToList()
             : [];
         var runId = $"restore-{Guid.NewGuid():N}";
-        var stopped = await stopper.StopAsync(runId, StopOrder.Sort(users), null, cancellationToken);
         var steps = plan.Steps.Zip(states).ToList();
-        try
+
+        // No hooks: those are a backup's. The users of the targets are stopped, and started again once their targets are swapped.
+        await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, runId, new ConsistencyPlan(StopOrder.Sort(users), [], []), "nothing was restored", log, cancellationToken);
+        await window.WhileStoppedAsync(async ct =>
         {
             await RestoreAsync(engine, store, set, steps, request.Key, request.TrustVolumeOptions,
-                (restores, ct) => stopper.JournalRestoresAsync(runId, restores, ct), log, cancellationToken);
-        }
-        catch (SwapIncompleteException)
+                (restores, c) => stopper.JournalRestoresAsync(runId, restores, c), log, ct);
+            return steps.Count;
+        }, cancellationToken);
+        if (await window.CloseAsync() is { Count: > 0 } problems)
         {
-            // The containers that use a half-swapped target stay stopped (and journalled): recovery completes the
-            // swap first, then starts them.
-            throw;
-        }
-        catch (Exception failure)
-        {
-            await stopped.RestartAfterAsync(failure);
-            throw;
+            throw new BackupAgentException($"backup set '{set.Id}' is restored, but {string.Join("; ", problems)}");
         }
 
-        var downtimes = await stopped.RestartAsync(cancellationToken);
+        var downtimes = window.Downtimes;
         var restored = steps.Select(s => new RestoredVolume(s.First.Archive.Volume, s.First.Target, s.Second.Create, s.First.Archive.Files, s.First.Archive.ContentBytes)).ToList();
         return new RestoreResult(set, restored, downtimes);
     }

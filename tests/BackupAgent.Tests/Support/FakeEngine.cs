@@ -4,7 +4,8 @@ namespace BackupAgent.Tests.Support;
 
 /// <summary>
 /// An engine in memory, for unit tests of stopping and starting: containers (by ID and name) that stop, taking
-/// <see cref="StopTakes"/> as a real shutdown does, and start, or fail to. Everything else is not supported.
+/// <see cref="StopTakes"/> as a real shutdown does, or fail to, and start, or fail to; hooks that exit with the
+/// code given for their command. Everything else is not supported.
 /// </summary>
 public sealed class FakeEngine : IContainerEngine
 {
@@ -46,6 +47,11 @@ public sealed class FakeEngine : IContainerEngine
     {
         var container = await GetContainerAsync(id, cancellationToken);
         await Task.Delay(StopTakes, cancellationToken);
+        if (FailToStop.Contains(container.Name))
+        {
+            throw new InvalidOperationException($"container '{container.Name}' did not stop");
+        }
+
         _containers[container.Id] = container with { Running = false };
     }
 
@@ -63,6 +69,21 @@ public sealed class FakeEngine : IContainerEngine
     public Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ContainerInfo>>([.. _containers.Values]);
 
+    /// <summary>Names of the containers whose stop fails.</summary>
+    public HashSet<string> FailToStop { get; } = [];
+
+    /// <summary>What was run in containers (hooks), in order, as "container: command".</summary>
+    public List<string> Execs { get; } = [];
+
+    /// <summary>The exit code of a command run in a container (0 when not named here).</summary>
+    public Dictionary<string, long> ExitCodes { get; } = [];
+
+    public Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Execs.Add($"{container}: {command[^1]}");
+        return Task.FromResult(new ExecResult(ExitCodes.GetValueOrDefault(command[^1]), ""));
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private ContainerInfo ByName(string name) => _containers.Values.Single(c => c.Name == name);
@@ -77,7 +98,6 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -1,0 +1,85 @@
+using BackupAgent.Core.Consistency;
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Sets;
+using BackupAgent.Core.Storage;
+using Serilog;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>
+/// Writes one backup set into a store, the one way backup and <c>migrate --via</c> make sets: the archives first
+/// (<see cref="WriteAsync"/>, while the window holds the sources still), then the manifest last, with the size-drop
+/// warnings and the downtimes (<see cref="CommitAsync"/>). Until the manifest is written, disposing the writer
+/// removes everything it wrote, on every path: a set without a manifest is never listed, and leaves nothing behind.
+/// </summary>
+public sealed class SetWriter(IContainerEngine engine, IBackupStore store, string id, Compression compression, ArchiveKey? key, ILogger log) : IAsyncDisposable
+{
+    private readonly List<ArchiveInfo> _archives = [];
+    private bool _committed;
+
+    public string Id => id;
+
+    public IReadOnlyList<ArchiveInfo> Archives => _archives;
+
+    /// <summary>Archives one source into the set; null when it is not a directory (skipped with a warning).</summary>
+    public async Task<ArchiveInfo?> WriteAsync(BackupSource source, CancellationToken cancellationToken)
+    {
+        var archive = await new SourceArchiver(engine, store, log).ArchiveAsync(id, source, compression, key, cancellationToken);
+        if (archive is not null)
+        {
+            _archives.Add(archive);
+        }
+
+        return archive;
+    }
+
+    /// <summary>Writes the manifest (the set exists from then on) and returns the set.</summary>
+    public async Task<BackupSet> CommitAsync(DateTimeOffset createdAt, string? sourceContainer, IReadOnlyList<Downtime> downtimes, CancellationToken cancellationToken)
+    {
+        if (_archives.Count == 0)
+        {
+            throw new BackupAgentException("nothing was backed up: no source could be read as a directory");
+        }
+
+        var catalog = new BackupCatalog(store);
+        var set = new BackupSet
+        {
+            Id = id,
+            CreatedAt = createdAt,
+            ToolVersion = ToolVersion.Current,
+            SourceContainer = sourceContainer,
+            Archives = _archives,
+            Downtimes = downtimes,
+            Warnings = await SizeDrops.FindAsync(catalog, _archives, cancellationToken),
+        };
+        await catalog.SaveAsync(set, key, cancellationToken);
+        _committed = true;
+        return set;
+    }
+
+    /// <summary>Removes what an uncommitted set wrote (its archives, indexes and manifest MAC).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_committed)
+        {
+            return;
+        }
+
+        var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = _archives };
+        foreach (var item in partial.ArchiveItems().Append($"{id}/{ManifestMac.Item}"))
+        {
+            try
+            {
+                await store.DeleteAsync(item, CancellationToken.None);
+            }
+            catch (BackupAgentException e)
+            {
+                // The set has no manifest, so it is never listed; the first error is the one to report.
+                log.Warning("Could not remove {Item} of the failed set {SetId}: {Error}", item, id, e.Message);
+            }
+        }
+    }
+}
