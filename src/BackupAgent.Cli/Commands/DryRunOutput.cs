@@ -1,6 +1,7 @@
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
+using BackupAgent.Core.Sets;
 
 namespace BackupAgent.Cli.Commands;
 
@@ -9,8 +10,7 @@ internal static class DryRunOutput
 {
     public static void Write(CommandContext context, BackupPlan plan, string destination, BackupRequest request, bool json)
     {
-        var extension = request.Compression.FileExtension() + (request.Key is null ? "" : ".enc");
-        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = s.FileStem + extension }).ToList();
+        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key is not null) }).ToList();
         var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
         var hooks = plan.Consistency.PreHooks.Select(h => new { phase = "pre-backup", container = h.Container, command = h.Command })
             .Concat(plan.Consistency.PostHooks.Select(h => new { phase = "post-backup", container = h.Container, command = h.Command }))

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -39,32 +37,15 @@ public static class TarIndex
     }
 
     /// <summary>
-    /// Indexes a tar stream entry by entry, holding nothing but the current entry: a hard link is recorded as such
-    /// (type "1", its target in Link) and resolved only when indexes are compared.
+    /// Indexes a tar stream entry by entry with the one tar parser (<see cref="TarStats"/>), holding nothing but the
+    /// current entry: a hard link is recorded as such (type "1", its target in Link) and resolved only when indexes are
+    /// compared. Reads to the end of the stream, and returns what was counted.
     /// </summary>
-    public static async Task StreamAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
+    public static async Task<TarStats> StreamAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
     {
-        await using var reader = new TarReader(tar, leaveOpen: true);
-        var buffer = new byte[81920];
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } e)
-        {
-            string? sha = null;
-            if (e.DataStream is { } data && e.EntryType != TarEntryType.HardLink)
-            {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                int n;
-                while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, n);
-                }
-
-                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-            }
-
-            var type = e.EntryType is TarEntryType.V7RegularFile or TarEntryType.ContiguousFile ? TarEntryType.RegularFile : e.EntryType;
-            var link = type is TarEntryType.SymbolicLink ? e.LinkName : type is TarEntryType.HardLink ? e.LinkName.TrimEnd('/') : null;
-            await onEntry(new TarIndexEntry(e.Name.TrimEnd('/'), ((char)type).ToString(), (int)e.Mode, e.Uid, e.Gid, e.ModificationTime.ToUnixTimeSeconds(), e.Length, sha, link), cancellationToken);
-        }
+        var indexed = new TarStatsStream(tar, onEntry);
+        await indexed.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
+        return indexed.Stats;
     }
 
     /// <summary>Replaces each hard link by the file it links to (under its own path), so that which name tar saw first does not matter.</summary>

@@ -1,21 +1,37 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace BackupAgent.Core.Formats;
 
 /// <summary>
-/// Counts the entries of a tar stream as it passes, without buffering it: fed with the stream's bytes in any
-/// chunking, it parses the 512-byte headers (ustar, GNU and pax) and skips the data blocks.
+/// The one tar parser: fed with a tar stream's bytes in any chunking, without buffering it, it parses the 512-byte
+/// headers (ustar, GNU and pax) and counts the entries, their content and every byte; with <c>index: true</c> it also
+/// indexes each entry as it passes (name, type, mode, owner, mtime, size, link, and the SHA-256 of a file's content),
+/// handed on through <see cref="TakeEntries"/>. A backup, a migration and a deep verify index with it in the same
+/// pass that counts; a restore bounds with it (<see cref="BoundedTarStream"/>).
 /// </summary>
-public sealed class TarStats
+public sealed class TarStats(bool index = false)
 {
     private const int Block = 512;
-    private const int MaxPaxBytes = 1 << 20;
+    private const int MaxExtensionBytes = 1 << 20;
 
     private readonly byte[] _header = new byte[Block];
+    private readonly List<TarIndexEntry> _completed = [];
     private int _headerFill;
     private long _skip;
-    private MemoryStream? _pax;
-    private long? _paxSize;
+
+    // An extension record being read (pax 'x', GNU long name 'L' or long link 'K'), and what the records before an entry said.
+    private char _extensionType;
+    private MemoryStream? _extension;
+    private Dictionary<string, string>? _pax;
+    private string? _longName;
+    private string? _longLink;
+
+    // The entry whose content is passing, when indexing: its hash, and how much of its content is still to come.
+    private TarIndexEntry? _pending;
+    private IncrementalHash? _hash;
+    private long _contentLeft;
 
     /// <summary>Entries that stand for a file system object (not the GNU long-name or pax extension records).</summary>
     public long Entries { get; private set; }
@@ -37,13 +53,12 @@ public sealed class TarStats
             if (_skip > 0)
             {
                 var n = (int)Math.Min(_skip, data.Length);
-                _pax?.Write(data[..n]);
+                OnData(data[..n]);
                 _skip -= n;
                 data = data[n..];
-                if (_skip == 0 && _pax is not null)
+                if (_skip == 0)
                 {
-                    _paxSize = ParsePaxSize(_pax);
-                    _pax = null;
+                    OnDataEnd();
                 }
 
                 continue;
@@ -61,6 +76,19 @@ public sealed class TarStats
         }
     }
 
+    /// <summary>The entries indexed since the last call, in stream order (none unless indexing).</summary>
+    public IReadOnlyList<TarIndexEntry> TakeEntries()
+    {
+        if (_completed.Count == 0)
+        {
+            return [];
+        }
+
+        var entries = _completed.ToArray();
+        _completed.Clear();
+        return entries;
+    }
+
     private void OnHeader()
     {
         if (_header.AsSpan().IndexOfAnyExcept((byte)0) < 0)
@@ -74,20 +102,25 @@ public sealed class TarStats
         var padded = (size + Block - 1) / Block * Block;
         switch (type)
         {
-            case 'x':
-                _pax = size is > 0 and <= MaxPaxBytes ? new MemoryStream((int)size) : null;
+            case 'x' or 'L' or 'K':
+                _extensionType = type;
+                _extension = size is > 0 and <= MaxExtensionBytes ? new MemoryStream((int)size) : null;
                 _skip = padded;
+                if (_skip == 0)
+                {
+                    OnDataEnd();
+                }
+
                 return;
-            case 'L' or 'K' or 'g':
+            case 'g':
                 _skip = padded;
                 return;
         }
 
-        if (_paxSize is { } paxSize)
+        if (_pax?.TryGetValue("size", out var paxSize) == true && long.TryParse(paxSize, NumberStyles.None, CultureInfo.InvariantCulture, out var s))
         {
-            size = paxSize;
+            size = s;
             padded = (size + Block - 1) / Block * Block;
-            _paxSize = null;
         }
 
         Entries++;
@@ -97,6 +130,97 @@ public sealed class TarStats
         }
 
         _skip = type is '1' or '2' or '3' or '4' or '5' or '6' ? 0 : padded;
+        if (index)
+        {
+            var entry = Describe(type, size);
+            if (_skip > 0 && size > 0 && type != '1')
+            {
+                (_pending, _hash, _contentLeft) = (entry, IncrementalHash.CreateHash(HashAlgorithmName.SHA256), size);
+            }
+            else
+            {
+                _completed.Add(entry);
+            }
+        }
+
+        (_pax, _longName, _longLink) = (null, null, null);
+    }
+
+    private TarIndexEntry Describe(char type, long size)
+    {
+        var name = _pax?.GetValueOrDefault("path") ?? _longName ?? UstarName();
+        var linkName = _pax?.GetValueOrDefault("linkpath") ?? _longLink ?? Text(_header.AsSpan(157, 100));
+        var normalized = type is '\0' or '7' ? '0' : type;
+        var link = normalized == '2' ? linkName : normalized == '1' ? linkName.TrimEnd('/') : null;
+        var uid = PaxNumber("uid") ?? ParseNumber(_header.AsSpan(108, 8));
+        var gid = PaxNumber("gid") ?? ParseNumber(_header.AsSpan(116, 8));
+        var mtime = PaxNumber("mtime") ?? ParseNumber(_header.AsSpan(136, 12));
+        var mode = (int)(ParseNumber(_header.AsSpan(100, 8)) & 0xFFF);
+        return new TarIndexEntry(name.TrimEnd('/'), normalized.ToString(), mode, (int)uid, (int)gid, mtime, size, null, link);
+    }
+
+    /// <summary>A ustar name: the prefix field joined to the name field (POSIX ustar only; GNU tar's format keeps other data there).</summary>
+    private string UstarName()
+    {
+        var name = Text(_header.AsSpan(0, 100));
+        if (_header.AsSpan(257, 6).SequenceEqual("ustar\0"u8) && Text(_header.AsSpan(345, 155)) is { Length: > 0 } prefix)
+        {
+            return $"{prefix}/{name}";
+        }
+
+        return name;
+    }
+
+    private long? PaxNumber(string key) =>
+        _pax?.GetValueOrDefault(key) is { } value && long.TryParse(value.Split('.')[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private void OnData(ReadOnlySpan<byte> data)
+    {
+        if (_extension is not null)
+        {
+            _extension.Write(data[..(int)Math.Min(data.Length, _extension.Capacity - _extension.Length)]);
+        }
+        else if (_hash is not null && _contentLeft > 0)
+        {
+            var n = (int)Math.Min(_contentLeft, data.Length);
+            _hash.AppendData(data[..n]);
+            _contentLeft -= n;
+        }
+    }
+
+    private void OnDataEnd()
+    {
+        if (_extension is not null)
+        {
+            var bytes = _extension.GetBuffer().AsSpan(0, (int)_extension.Length);
+            switch (_extensionType)
+            {
+                case 'x':
+                    _pax = ParsePax(bytes);
+                    break;
+                case 'L':
+                    _longName = Text(bytes);
+                    break;
+                case 'K':
+                    _longLink = Text(bytes);
+                    break;
+            }
+
+            _extension = null;
+        }
+        else if (_pending is not null)
+        {
+            _completed.Add(_pending with { Sha256 = Convert.ToHexStringLower(_hash!.GetHashAndReset()) });
+            _hash.Dispose();
+            (_pending, _hash) = (null, null);
+        }
+    }
+
+    /// <summary>A NUL-terminated text field (or record), as UTF-8.</summary>
+    private static string Text(ReadOnlySpan<byte> field)
+    {
+        var end = field.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
     }
 
     /// <summary>Parses a numeric header field: NUL/space-terminated octal, or GNU base-256 when the high bit is set.</summary>
@@ -132,26 +256,56 @@ public sealed class TarStats
         return octal;
     }
 
-    /// <summary>Finds the "size" record in pax extended header data ("LEN key=value\n" records).</summary>
-    private static long? ParsePaxSize(MemoryStream pax)
+    /// <summary>Parses pax extended header data: "LEN key=value\n" records, LEN counting the whole record.</summary>
+    private static Dictionary<string, string> ParsePax(ReadOnlySpan<byte> data)
     {
-        foreach (var record in Encoding.UTF8.GetString(pax.GetBuffer(), 0, (int)pax.Length).Split('\n'))
+        var records = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (!data.IsEmpty)
         {
-            var space = record.IndexOf(' ');
-            if (space > 0 && record.AsSpan(space + 1).StartsWith("size=") && long.TryParse(record.AsSpan(space + 6), out var size))
+            var space = data.IndexOf((byte)' ');
+            if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length <= space + 1 || length > data.Length)
             {
-                return size;
+                break;
             }
+
+            var record = Encoding.UTF8.GetString(data[(space + 1)..(length - 1)]);
+            var equals = record.IndexOf('=');
+            if (equals > 0)
+            {
+                records[record[..equals]] = record[(equals + 1)..];
+            }
+
+            data = data[length..];
         }
 
-        return null;
+        return records;
     }
 }
 
-/// <summary>Feeds the bytes read from the inner stream to a <see cref="TarStats"/>.</summary>
-public sealed class TarStatsStream(Stream inner) : PassThroughStream(inner)
+/// <summary>
+/// Counts the tar read from the inner stream as it passes; given <paramref name="onEntry"/>, also indexes it in the
+/// same pass, handing each entry on (awaited before the read returns, so a slow consumer slows the read, and memory
+/// stays bounded). <see cref="Stats"/> is exact for what has been read.
+/// </summary>
+public sealed class TarStatsStream(Stream inner, Func<TarIndexEntry, CancellationToken, ValueTask>? onEntry = null) : PassThroughStream(inner)
 {
-    public TarStats Stats { get; } = new();
+    public TarStats Stats { get; } = new(index: onEntry is not null);
+
+    public override int Read(Span<byte> buffer) => onEntry is null ? base.Read(buffer) : throw new NotSupportedException("an indexing tar stream is read asynchronously");
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await base.ReadAsync(buffer, cancellationToken);
+        if (onEntry is not null)
+        {
+            foreach (var entry in Stats.TakeEntries())
+            {
+                await onEntry(entry, cancellationToken);
+            }
+        }
+
+        return n;
+    }
 
     protected override void OnRead(ReadOnlySpan<byte> data) => Stats.Append(data);
 

@@ -22,10 +22,10 @@ public static class ArchiveRead
     public static async Task<IReadOnlyList<string>> ProblemsAsync(
         IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, Func<Stream, TarStats, CancellationToken, Task>? consume, CancellationToken cancellationToken)
     {
-        Stream raw;
+        ItemReader reader;
         try
         {
-            raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, archive), cancellationToken);
+            reader = await ItemReader.OpenAsync(store, set.Id, archive.Stored(), key, cancellationToken);
         }
         catch (StoreItemNotFoundException)
         {
@@ -33,14 +33,12 @@ public static class ArchiveRead
         }
 
         var problems = new List<string>();
-        await using (raw)
+        await using (reader)
         {
-            await using var hashed = new HashingStream(raw);
             HelperFailedException? helperFailure = null;
             try
             {
-                await using var plain = ArchiveStreams.OpenPlaintext(hashed, archive, key);
-                var bounded = new BoundedTarStream(plain, archive.Files, archive.ContentBytes, archive.TarBytes, $"archive '{archive.File}' of '{archive.Volume}'");
+                var bounded = new BoundedTarStream(reader.Plaintext, archive.Files, archive.ContentBytes, archive.TarBytes, $"archive '{archive.File}' of '{archive.Volume}'");
                 var tar = new DamageStream(bounded, archive);
                 if (consume is not null)
                 {
@@ -68,10 +66,9 @@ public static class ArchiveRead
                 problems.Add(e.Message);
             }
 
-            await hashed.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
-            if (hashed.Bytes != archive.Bytes || hashed.Sha256 != archive.Sha256)
+            if (await reader.CheckAsync(cancellationToken) is { } corrupt)
             {
-                problems.Insert(0, $"archive '{archive.File}' of '{archive.Volume}' is corrupt or truncated: {hashed.Bytes} bytes with SHA-256 {hashed.Sha256}; the manifest says {archive.Bytes} bytes with SHA-256 {archive.Sha256}");
+                problems.Insert(0, corrupt);
             }
 
             if (helperFailure is not null && problems.Count == 0)

@@ -5,22 +5,22 @@ using BackupAgent.Core.Sets;
 
 namespace BackupAgent.Core.Operations;
 
-/// <summary>The layers of a stored archive: tar, compressed, then (optionally) encrypted.</summary>
+/// <summary>The layers of a stored item (an archive's tar, an index's JSON lines): compressed, then (optionally) encrypted.</summary>
 public static class ArchiveStreams
 {
-    /// <summary>The tar stream inside a stored archive: decrypted if it is encrypted, then decompressed. Leaves <paramref name="stored"/> open.</summary>
-    public static Stream OpenPlaintext(Stream stored, ArchiveInfo archive, ArchiveKey? key)
+    /// <summary>What is inside a stored item: decrypted if it is encrypted, then decompressed. Leaves <paramref name="stored"/> open.</summary>
+    public static Stream OpenPlaintext(Stream stored, StoredItem item, ArchiveKey? key)
     {
-        if (archive.Encryption is null)
+        if (item.Encryption is null)
         {
-            return new PlaintextStream(archive.Compression.Decompress(stored), null, archive);
+            return new PlaintextStream(item.Compression.Decompress(stored), null, item);
         }
 
-        var decrypted = new DecryptingStream(stored, Require(key, archive), archive.File);
-        return new PlaintextStream(archive.Compression.Decompress(decrypted), decrypted, archive);
+        var decrypted = new DecryptingStream(stored, Require(key, item), item.File);
+        return new PlaintextStream(item.Compression.Decompress(decrypted), decrypted, item);
     }
 
-    public static ArchiveKey Require(ArchiveKey? key, ArchiveInfo archive) =>
+    public static ArchiveKey Require(ArchiveKey? key, StoredItem archive) =>
         key ?? throw new BadInputException(
             $"archive '{archive.File}' of '{archive.Volume}' is encrypted: give --passphrase-file, --key-file, or BACKUP_AGENT_PASSPHRASE(_FILE)");
 
@@ -29,7 +29,7 @@ public static class ArchiveStreams
     {
         foreach (var archive in archives.Where(a => a.Encryption is not null))
         {
-            Require(key, archive);
+            Require(key, archive.Stored());
         }
     }
 
@@ -37,7 +37,7 @@ public static class ArchiveStreams
     /// Reads through the decompressor, turning its own errors (data that is not of its format, or damaged) into an
     /// error naming the archive, and disposes the decrypting stream under it (if any) with it.
     /// </summary>
-    private sealed class PlaintextStream(Stream inner, Stream? owned, ArchiveInfo archive) : PassThroughStream(inner)
+    private sealed class PlaintextStream(Stream inner, Stream? owned, StoredItem archive) : PassThroughStream(inner)
     {
         public override int Read(Span<byte> buffer)
         {
@@ -64,7 +64,7 @@ public static class ArchiveStreams
         }
 
         private BackupAgentException DoesNotDecompress(Exception e) =>
-            new($"archive '{archive.File}' of '{archive.Volume}' does not decompress: {e.Message}", inner: e);
+            new($"{archive.Kind} '{archive.File}' of '{archive.Volume}' does not decompress: {e.Message}", inner: e);
 
         protected override void Dispose(bool disposing)
         {

@@ -49,20 +49,29 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         }
     }
 
-    /// <summary>Reads the per-file index recorded beside an archive at backup time.</summary>
+    /// <summary>Reads the per-file index recorded beside an archive at backup time, checked against its pin in the manifest (sets that pin it).</summary>
     internal static async Task<List<TarIndexEntry>> ReadIndexAsync(IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var indexInfo = archive with { File = archive.Index!, Compression = Compression.Gzip };
-        await using var raw = await store.OpenReadAsync(BackupCatalog.ArchiveItem(set, indexInfo), cancellationToken);
-        await using var plain = ArchiveStreams.OpenPlaintext(raw, indexInfo, key);
+        await using var reader = await ItemReader.OpenAsync(store, set.Id, archive.StoredIndex()!, key, cancellationToken);
+        List<TarIndexEntry>? entries = null;
+        Exception? unreadable = null;
         try
         {
-            return await TarIndex.ReadAsync(plain, cancellationToken);
+            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken);
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or BackupAgentException)
         {
-            throw new BackupAgentException($"index '{archive.Index}' of '{archive.Volume}' cannot be read: {e.Message}", inner: e);
+            unreadable = e;
         }
+
+        // A pinned index that was changed says so, before what the change broke.
+        if (await reader.CheckAsync(cancellationToken) is { } corrupt)
+        {
+            throw new BackupAgentException(corrupt);
+        }
+
+        return entries ?? throw (unreadable is BackupAgentException damaged ? damaged
+            : new BackupAgentException($"index '{archive.Index}' of '{archive.Volume}' cannot be read: {unreadable!.Message}", inner: unreadable));
     }
 
     /// <summary>Reads a volume (or host path) back through a helper and indexes every file.</summary>

@@ -231,12 +231,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
             await using var reader = await source.StartHelperAsync(step.Source.Helper, ct);
             var expected = new List<TarIndexEntry>();
-            await using var indexer = new IndexingTee((entry, _) =>
+            var tar = new TarStatsStream(reader.StandardOutput, (entry, _) =>
             {
                 expected.Add(entry);
                 return ValueTask.CompletedTask;
-            }, ct);
-            var tar = new TarStatsStream(indexer.Observe(reader.StandardOutput));
+            });
             await using var hashed = new HashingStream(tar);
 
             // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
@@ -247,7 +246,6 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
                 throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", exit.ExitCode, exit.Stderr);
             }
 
-            await indexer.FinishAsync();
             read[i] = (expected, tar.Stats, hashed.Sha256);
         }, journal: null, log, cancellationToken);
 

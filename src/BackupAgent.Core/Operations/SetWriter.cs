@@ -69,7 +69,7 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
         }
 
         var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = _archives };
-        foreach (var item in partial.ArchiveItems().Append($"{id}/{ManifestMac.Item}"))
+        foreach (var item in SetLayout.ArchiveItems(partial).Append(SetLayout.Mac(id)))
         {
             try
             {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
@@ -10,86 +9,58 @@ using Serilog;
 namespace BackupAgent.Core.Operations;
 
 /// <summary>
-/// Archives one source: a helper streams its tar, which is counted, indexed per file, compressed, encrypted and
-/// hashed on its way into the store; then the per-file index is written beside the archive.
+/// Archives one source: a helper streams its tar, which is counted and indexed per file in one pass as it is read,
+/// and compressed, encrypted and hashed on its way into the store on a second thread; the per-file index is written
+/// beside the archive as its entries pass, and committed (with its own size and SHA-256) only once the archive is.
 /// </summary>
 internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store, ILogger log)
 {
     /// <summary>Returns the archive, or null when the source is not a directory (skipped with a warning).</summary>
     public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var encryptedSuffix = key is null ? "" : ".enc";
-        var file = source.FileStem + compression.FileExtension() + encryptedSuffix;
-        var indexFile = file + ".index.jsonl.gz" + encryptedSuffix;
+        var file = SetLayout.ArchiveFile(source.FileStem, compression, key is not null);
+        var indexFile = SetLayout.IndexFile(file, key is not null);
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
 
-        // The index is written beside the archive as its entries pass, and committed only once the archive is.
-        var entries = Channel.CreateBounded<TarIndexEntry>(1024);
-        var archiveCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var indexWrite = store.WriteAsync($"{setId}/{indexFile}", async (output, ct) =>
-        {
-            await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-            await TarIndex.WriteAsync(entries.Reader.ReadAllAsync(ct), writer.Input, ct);
-            await archiveCommitted.Task.WaitAsync(ct);
-            await writer.FinishAsync(ct);
-        }, cancellationToken);
-
+        await using var index = new IndexWriter(store, SetLayout.Item(setId, indexFile), key, cancellationToken);
         TarStats? stats = null;
         ArchiveWriter? written = null;
         try
         {
-            await store.WriteAsync($"{setId}/{file}", async (output, ct) =>
+            await store.WriteAsync(SetLayout.Item(setId, file), async (output, ct) =>
             {
                 await using var helper = await engine.StartHelperAsync(source.Helper, ct);
-                await using var indexer = new IndexingTee((entry, c) => entries.Writer.WriteAsync(entry, c), ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = new TarStatsStream(indexer.Observe(helper.StandardOutput));
-                await tar.CopyToAsync(archive.Input, 1 << 20, ct);
+                var tar = new TarStatsStream(helper.StandardOutput, index.AddAsync);
+                await OverlappedCopy.CopyAsync(tar, archive.Input, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
                 await CheckExitAsync(helper, source, stats, ct);
-                await indexer.FinishAsync();
-                entries.Writer.Complete();
             }, cancellationToken);
         }
-        catch (Exception failure)
+        catch (SkippedSourceException skipped)
         {
-            entries.Writer.TryComplete(failure);
-            archiveCommitted.TrySetException(failure);
-            await IgnoreFailureAsync(indexWrite);
-            if (failure is SkippedSourceException)
-            {
-                log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, failure.Message);
-                return null;
-            }
-
-            throw;
+            log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, skipped.Message);
+            return null;
         }
 
-        archiveCommitted.SetResult();
+        (long Bytes, string Sha256) indexed;
         try
         {
-            await indexWrite;
+            indexed = await index.CommitAsync();
         }
         catch
         {
-            await store.DeleteAsync($"{setId}/{file}", CancellationToken.None);
+            await store.DeleteAsync(SetLayout.Item(setId, file), CancellationToken.None);
             throw;
         }
 
-        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with { Index = indexFile };
-    }
-
-    /// <summary>Waits for a write that is being abandoned; its failure is the consequence of another one.</summary>
-    private static async Task IgnoreFailureAsync(Task write)
-    {
-        try
+        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with
         {
-            await write;
-        }
-        catch (Exception)
-        {
-        }
+            Index = indexFile,
+            IndexBytes = indexed.Bytes,
+            IndexSha256 = indexed.Sha256,
+        };
     }
 
     private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)

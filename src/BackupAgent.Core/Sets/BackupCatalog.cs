@@ -15,8 +15,6 @@ namespace BackupAgent.Core.Sets;
 /// </summary>
 public sealed class BackupCatalog(IBackupStore store)
 {
-    private const string ManifestFile = "manifest.json";
-
     /// <summary>The exact bytes of each manifest this catalog read, which <see cref="AuthenticateAsync"/> checks (never a second read).</summary>
     private readonly ConcurrentDictionary<string, byte[]> _manifests = new(StringComparer.Ordinal);
 
@@ -29,8 +27,6 @@ public sealed class BackupCatalog(IBackupStore store)
 
     public IBackupStore Store => store;
 
-    public static string ArchiveItem(BackupSet set, ArchiveInfo archive) => $"{set.Id}/{archive.File}";
-
     public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) => SaveAsync(set, null, cancellationToken);
 
     /// <summary>Writes a set's manifest; with a key (an encrypted set) first its <see cref="ManifestMac"/>, so that the manifest is still written last.</summary>
@@ -39,19 +35,19 @@ public sealed class BackupCatalog(IBackupStore store)
         var manifest = JsonSerializer.SerializeToUtf8Bytes(set, Json);
         if (key is not null)
         {
-            await store.WriteBytesAsync($"{set.Id}/{ManifestMac.Item}", ManifestMac.Create(manifest, key), cancellationToken);
+            await store.WriteBytesAsync(SetLayout.Mac(set.Id), ManifestMac.Create(manifest, key), cancellationToken);
         }
 
-        await store.WriteBytesAsync($"{set.Id}/{ManifestFile}", manifest, cancellationToken);
+        await store.WriteBytesAsync(SetLayout.Manifest(set.Id), manifest, cancellationToken);
     }
 
     /// <summary>Deletes a set's manifest: from then on the set is not listed, whatever happens to its archives.</summary>
     public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
-        store.DeleteAsync($"{set.Id}/{ManifestFile}", cancellationToken);
+        store.DeleteAsync(SetLayout.Manifest(set.Id), cancellationToken);
 
     /// <summary>Deletes a set's <see cref="ManifestMac"/>, if it has one: after its manifest and archives.</summary>
     public Task DeleteMacAsync(BackupSet set, CancellationToken cancellationToken) =>
-        store.DeleteAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken);
+        store.DeleteAsync(SetLayout.Mac(set.Id), cancellationToken);
 
     /// <summary>
     /// Refuses a set that is to be used with <paramref name="key"/> unless its manifest, as this catalog read it, carries
@@ -71,7 +67,7 @@ public sealed class BackupCatalog(IBackupStore store)
         byte[]? mac;
         try
         {
-            mac = await store.ReadBytesAsync($"{set.Id}/{ManifestMac.Item}", cancellationToken, maxBytes: ManifestMac.Bytes);
+            mac = await store.ReadBytesAsync(SetLayout.Mac(set.Id), cancellationToken, maxBytes: ManifestMac.Bytes);
         }
         catch (StoreItemNotFoundException)
         {
@@ -115,7 +111,7 @@ public sealed class BackupCatalog(IBackupStore store)
         await foreach (var name in store.ListAsync("", cancellationToken))
         {
             var slash = name.IndexOf('/');
-            if (slash > 0 && name[(slash + 1)..] == ManifestFile && BackupSetId.IsValid(name[..slash]))
+            if (slash > 0 && name[(slash + 1)..] == SetLayout.ManifestFile && BackupSetId.IsValid(name[..slash]))
             {
                 try
                 {
@@ -184,7 +180,7 @@ public sealed class BackupCatalog(IBackupStore store)
         byte[] bytes;
         try
         {
-            bytes = await store.ReadBytesAsync($"{id}/{ManifestFile}", cancellationToken);
+            bytes = await store.ReadBytesAsync(SetLayout.Manifest(id), cancellationToken);
         }
         catch (StoreItemNotFoundException)
         {

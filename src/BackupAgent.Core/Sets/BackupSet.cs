@@ -31,9 +31,6 @@ public sealed record BackupSet
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The store items of the set besides its manifest: every archive and its index.</summary>
-    public IEnumerable<string> ArchiveItems() =>
-        Archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => $"{Id}/{file}");
-
     /// <summary>Finds an archive by volume name (or bind mount host path), or else by the path the source container mounted it at.</summary>
     public ArchiveInfo? FindArchive(string volume) =>
         Archives.FirstOrDefault(a => a.Volume == volume) ?? Archives.FirstOrDefault(a => a.MountPath == volume);
@@ -84,7 +81,26 @@ public sealed record ArchiveInfo
 
     /// <summary>The item beside the archive holding its per-file index (JSON lines, gzip, encrypted like the archive).</summary>
     public string? Index { get; init; }
+
+    /// <summary>Size of the index as stored; null in sets made before the index was pinned.</summary>
+    public long? IndexBytes { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the index as stored; null in sets made before the index was pinned.</summary>
+    public string? IndexSha256 { get; init; }
+
+    /// <summary>The archive as a stored item: its layers and its pin.</summary>
+    public StoredItem Stored() => new("archive", File, Volume, Compression, Encryption, Bytes, Sha256);
+
+    /// <summary>The index as a stored item (gzip, encrypted like the archive); pinned only in sets that pin it.</summary>
+    public StoredItem? StoredIndex() => Index is null ? null : new("index", Index, Volume, Compression.Gzip, Encryption, IndexBytes, IndexSha256);
 }
+
+/// <summary>
+/// One stored item of a set, as its codec sees it: what it is ("archive" or "index") and its file in the set, the volume it belongs to (for messages), its
+/// layers (compressed, then encrypted when <paramref name="Encryption"/> is set) and, when the manifest pins it, its
+/// size and SHA-256 as stored.
+/// </summary>
+public sealed record StoredItem(string Kind, string File, string Volume, Compression Compression, string? Encryption, long? Bytes, string? Sha256);
 
 public enum SourceKind
 {

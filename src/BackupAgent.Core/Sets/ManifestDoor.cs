@@ -17,7 +17,7 @@ namespace BackupAgent.Core.Sets;
 public static partial class ManifestDoor
 {
     /// <summary>The names a set's own files have; no archive or index may take them.</summary>
-    public static readonly IReadOnlySet<string> ReservedItems = new HashSet<string>(StringComparer.Ordinal) { "manifest.json", "manifest.mac" };
+    public static readonly IReadOnlySet<string> ReservedItems = new HashSet<string>(StringComparer.Ordinal) { SetLayout.ManifestFile, ManifestMac.Item };
 
     /// <summary>Parses and checks the manifest of set <paramref name="id"/>, as read from <paramref name="location"/>.</summary>
     public static BackupSet Open(string id, ReadOnlyMemory<byte> bytes, string location)
@@ -132,6 +132,13 @@ public static partial class ManifestDoor
         if (archive.Sha256 is null || !Sha256Pattern().IsMatch(archive.Sha256))
         {
             yield return "sha256 is not 64 lower-case hex digits";
+        }
+
+        // Sets made before the index was pinned have neither; a pin needs an index, and both of its parts.
+        if ((archive.IndexBytes, archive.IndexSha256) is not (null, null) &&
+            (archive.Index is null || archive.IndexBytes is not (>= 0 and <= MaxCount) || archive.IndexSha256 is null || !Sha256Pattern().IsMatch(archive.IndexSha256)))
+        {
+            yield return "the index's size and sha256 need an index, a size up to 2^50 and 64 lower-case hex digits";
         }
 
         if (archive.Driver is not null && !DriverPattern().IsMatch(archive.Driver))

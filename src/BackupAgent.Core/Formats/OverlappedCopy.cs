@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Threading.Channels;
+
+namespace BackupAgent.Core.Formats;
+
+/// <summary>
+/// Copies a stream with its reads and its writes on two threads: one fills 1 MiB buffers from the source (and
+/// whatever the source does on its read path: counting, indexing, hashing), the caller's writes them to the
+/// destination (compressing, encrypting, hashing, storing). At most <see cref="Depth"/> buffers are in flight, so
+/// memory is bounded; a failure on either side ends both.
+/// </summary>
+public static class OverlappedCopy
+{
+    public const int BufferBytes = 1 << 20;
+
+    public const int Depth = 4;
+
+    public static async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        var filled = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(Depth) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = Task.Run(() => ReadAsync(source, filled.Writer, stop.Token), CancellationToken.None);
+        try
+        {
+            await foreach (var (buffer, count) in filled.Reader.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    await destination.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            while (filled.Reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+
+            // Not waited for: a read blocked on a source that no longer moves ends when the caller disposes the source.
+            throw;
+        }
+
+        await reading;
+    }
+
+    private static async Task ReadAsync(Stream source, ChannelWriter<(byte[], int)> filled, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+                int n;
+                try
+                {
+                    n = await source.ReadAtLeastAsync(buffer.AsMemory(0, BufferBytes), BufferBytes, throwOnEndOfStream: false, cancellationToken);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
+
+                if (n == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    break;
+                }
+
+                if (!filled.TryWrite((buffer, n)))
+                {
+                    try
+                    {
+                        await filled.WriteAsync((buffer, n), cancellationToken);
+                    }
+                    catch
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        throw;
+                    }
+                }
+
+                if (n < BufferBytes)
+                {
+                    break;
+                }
+            }
+
+            filled.Complete();
+        }
+        catch (Exception e)
+        {
+            filled.TryComplete(e);
+        }
+    }
+}

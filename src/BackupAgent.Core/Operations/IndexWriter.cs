@@ -1,0 +1,59 @@
+using System.Threading.Channels;
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Formats;
+using BackupAgent.Core.Storage;
+
+namespace BackupAgent.Core.Operations;
+
+/// <summary>
+/// Writes an archive's per-file index into the store while the archive itself is written: entries are added as the
+/// tar passes (a bounded queue: a slow store slows the read, memory stays flat), and the index is committed only by
+/// <see cref="CommitAsync"/>, once the archive is. Disposing an index that was not committed abandons it (nothing
+/// of it stays in the store).
+/// </summary>
+internal sealed class IndexWriter : IAsyncDisposable
+{
+    private readonly Channel<TarIndexEntry> _entries = Channel.CreateBounded<TarIndexEntry>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource _archiveCommitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _write;
+    private long _bytes;
+    private string _sha256 = "";
+
+    public IndexWriter(IBackupStore store, string item, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        _write = store.WriteAsync(item, async (output, ct) =>
+        {
+            await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+            await TarIndex.WriteAsync(_entries.Reader.ReadAllAsync(ct), writer.Input, ct);
+            await _archiveCommitted.Task.WaitAsync(ct);
+            await writer.FinishAsync(ct);
+            (_bytes, _sha256) = (writer.Bytes, writer.Sha256);
+        }, cancellationToken);
+    }
+
+    public ValueTask AddAsync(TarIndexEntry entry, CancellationToken cancellationToken) => _entries.Writer.WriteAsync(entry, cancellationToken);
+
+    /// <summary>Commits the index (its archive is committed); returns its size and SHA-256 as stored.</summary>
+    public async Task<(long Bytes, string Sha256)> CommitAsync()
+    {
+        _entries.Writer.Complete();
+        _archiveCommitted.TrySetResult();
+        await _write;
+        return (_bytes, _sha256);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var abandoned = new OperationCanceledException("the archive was not committed");
+        _entries.Writer.TryComplete(abandoned);
+        _archiveCommitted.TrySetException(abandoned);
+        try
+        {
+            await _write;
+        }
+        catch (Exception)
+        {
+            // Committed: its failure was CommitAsync's to report. Abandoned: it fails because another write did.
+        }
+    }
+}

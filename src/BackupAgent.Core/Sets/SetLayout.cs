@@ -1,0 +1,38 @@
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Formats;
+
+namespace BackupAgent.Core.Sets;
+
+/// <summary>
+/// The one layout of a set in a store: everything under <c>ID/</c>; the manifest <c>ID/manifest.json</c>, written
+/// last; for an encrypted set its MAC <c>ID/manifest.mac</c>; per source an archive <c>STEM.tar[.zst|.gz][.enc]</c>
+/// and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.enc]</c>.
+/// </summary>
+public static class SetLayout
+{
+    public const string ManifestFile = "manifest.json";
+
+    private const string EncryptedSuffix = ".enc";
+
+    public static string Manifest(string setId) => Item(setId, ManifestFile);
+
+    public static string Mac(string setId) => Item(setId, ManifestMac.Item);
+
+    /// <summary>The store name of an item of a set.</summary>
+    public static string Item(string setId, string file) => $"{setId}/{file}";
+
+    /// <summary>The archive's store name.</summary>
+    public static string Archive(BackupSet set, ArchiveInfo archive) => Item(set.Id, archive.File);
+
+    /// <summary>The file name of a source's archive.</summary>
+    public static string ArchiveFile(string stem, Compression compression, bool encrypted) =>
+        stem + compression.FileExtension() + (encrypted ? EncryptedSuffix : "");
+
+    /// <summary>The file name of an archive's per-file index (JSON lines, gzip, encrypted like the archive).</summary>
+    public static string IndexFile(string archiveFile, bool encrypted) =>
+        archiveFile + ".index.jsonl.gz" + (encrypted ? EncryptedSuffix : "");
+
+    /// <summary>The store names of a set's archives and indexes (not its manifest or MAC).</summary>
+    public static IEnumerable<string> ArchiveItems(BackupSet set) =>
+        set.Archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => Item(set.Id, file));
+}
