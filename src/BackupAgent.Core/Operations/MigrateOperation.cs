@@ -2,6 +2,7 @@ using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -247,22 +248,23 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         {
             var (step, state) = (steps[i], states[i]);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
-            await using var reader = await source.StartHelperAsync(step.Source.Helper, ct);
+            await using var reader = await step.Source.Reader.StartAsync(source, $"reading '{step.Source.Volume}' on {source.Endpoint}", ct);
             var expected = new List<TarIndexEntry>();
             await using var indexer = new IndexingTee((entry, _) =>
             {
                 expected.Add(entry);
                 return ValueTask.CompletedTask;
             }, ct);
-            var tar = new TarStatsStream(indexer.Observe(reader.StandardOutput));
+            var tar = new TarStatsStream(indexer.Observe(reader.Tar));
             await using var hashed = new HashingStream(tar);
 
             // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
             await staged.StageAsync(step.Source.Volume, hashed, tar.Stats, null, replacing: state.NonEmpty, ct);
-            var exit = await reader.WaitAsync(ct);
-            if (exit.ExitCode is not (0 or 1) || !tar.Stats.Ended)
+            // Files that changed as they were read are fine here; a source that is not a directory, or a tar without its end, is not.
+            var ended = await reader.WaitAsync(ct);
+            if (ended.Outcome == TarReadOutcome.NotADirectory || !tar.Stats.Ended)
             {
-                throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", exit.ExitCode, exit.Stderr);
+                throw ended.Failure();
             }
 
             await indexer.FinishAsync();
@@ -310,7 +312,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
     private async Task<MigratedVolume> CompareAsync(MigrateStep step, TargetCheck.State state, List<TarIndexEntry> expected, TarStats stats, string sha256, CancellationToken cancellationToken)
     {
-        var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
+        var differences = TarIndex.Compare(expected, await IndexHelper.IndexAsync(target, step.Target, cancellationToken));
         foreach (var difference in differences)
         {
             log.Error("Target {Target} differs from the source: {Difference}", step.Target, difference);

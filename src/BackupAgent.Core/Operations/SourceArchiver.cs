@@ -3,6 +3,7 @@ using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -40,14 +41,14 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         {
             await store.WriteAsync($"{setId}/{file}", async (output, ct) =>
             {
-                await using var helper = await engine.StartHelperAsync(source.Helper, ct);
+                await using var reader = await source.Reader.StartAsync(engine, $"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", ct);
                 await using var indexer = new IndexingTee((entry, c) => entries.Writer.WriteAsync(entry, c), ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = new TarStatsStream(indexer.Observe(helper.StandardOutput));
+                var tar = new TarStatsStream(indexer.Observe(reader.Tar));
                 await tar.CopyToAsync(archive.Input, 1 << 20, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
-                await CheckExitAsync(helper, source, stats, ct);
+                await CheckExitAsync(reader, source, stats, ct);
                 await indexer.FinishAsync();
                 entries.Writer.Complete();
             }, cancellationToken);
@@ -92,22 +93,18 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         }
     }
 
-    private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)
+    private async Task CheckExitAsync(TarReadHelper.Running reader, BackupSource source, TarStats stats, CancellationToken cancellationToken)
     {
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode == HelperCommands.NotADirectory)
+        var read = await reader.WaitAsync(cancellationToken);
+        if (read.Outcome == TarReadOutcome.NotADirectory)
         {
-            throw new SkippedSourceException(exit.Stderr.Trim());
+            throw new SkippedSourceException(read.Message);
         }
 
-        if (exit.ExitCode == 1)
+        if (read.Outcome == TarReadOutcome.FilesChanged)
         {
-            // GNU tar's 1 means "some files changed while being read"; the archive is complete.
-            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, exit.Stderr.Trim());
-        }
-        else if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", exit.ExitCode, exit.Stderr);
+            // The archive is complete.
+            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, read.Message);
         }
 
         if (!stats.Ended)
