@@ -44,7 +44,7 @@ public static class StageHelper
     public static HelperSpec Spec(string purpose, string target, string token, bool replacing, long needBytes, long needEntries) =>
         HelperJob.Writing(purpose, target, Script, token, replacing ? "replace" : "keep", $"{needBytes}", $"{needEntries}") with { OpenStdin = true };
 
-    /// <summary>What an exit means; a failure (tar's own exit code, or one of the swap's) throws, named <paramref name="what"/>.</summary>
+    /// <summary>What an exit means; a failure (tar's own exit code, or <see cref="SwapHelper.SwapFailed"/> when the staging directory cannot be made) throws, named <paramref name="what"/>.</summary>
     public static Staging Interpret(HelperExit exit, string what) => exit.ExitCode switch
     {
         0 => new Staging(StageOutcome.Staged, ""),

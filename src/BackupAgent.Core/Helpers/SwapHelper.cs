@@ -62,7 +62,7 @@ public static class SwapHelper
         _ => throw exit.Failure($"the {Word(action)} of the restore into '{target}'"),
     };
 
-    /// <summary>Runs the helper, then syncs the target's file system; throws when it fails.</summary>
+    /// <summary>Runs the action (the script ends by syncing the target's file system); any exit but those of <see cref="Interpret"/> throws.</summary>
     public static async Task<SwapOutcome> RunAsync(IContainerEngine engine, string target, string token, SwapAction action, CancellationToken cancellationToken) =>
         Interpret(await HelperJob.RunAsync(engine, Spec(target, token, action), cancellationToken), target, action);
 
