@@ -128,7 +128,11 @@ public sealed record HelperSpec(string Purpose, IReadOnlyList<string> Command)
     public bool Writes { get; init; }
 }
 
-/// <summary>A volume (by name) or a host directory (absolute path) mounted into a helper.</summary>
+/// <summary>
+/// A volume (by name) or a host directory (absolute path) mounted into a helper. A volume is mounted as it is: the
+/// engine never fills an empty one with the image's directory at the mount point (which would change its root's owner
+/// and mode). Which mounts are read-only is decided by the helper jobs (BackupAgent.Core.Helpers.HelperJob).
+/// </summary>
 public sealed record HelperMount(string Source, string Target, bool ReadOnly)
 {
     public bool IsHostPath => Source.StartsWith('/');

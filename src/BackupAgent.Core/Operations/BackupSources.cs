@@ -1,12 +1,13 @@
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 
 namespace BackupAgent.Core.Operations;
 
 /// <summary>One thing to archive: a volume or bind mount, and the helper that reads it.</summary>
-public sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, HelperSpec Helper)
+public sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, TarReadHelper Reader)
 {
     internal ArchiveInfo Describe(string file, Compression compression, string? encryption, ArchiveWriter written, TarStats stats) => new()
     {
@@ -58,11 +59,8 @@ internal static class BackupSources
                 continue;
             }
 
-            var helper = new HelperSpec($"backup of volume {name}", HelperCommands.CreateArchive(HelperCommands.SourcePath, []))
-            {
-                Mounts = [new HelperMount(name, HelperCommands.SourcePath, ReadOnly: true)],
-            };
-            sources.Add(new BackupSource(SourceKind.Volume, name, Stem(name), null, volume, [], helper));
+            var reader = TarReadHelper.OfVolume(name, $"backup of volume {name}");
+            sources.Add(new BackupSource(SourceKind.Volume, name, Stem(name), null, volume, [], reader));
         }
 
         return missing.Count > 0
@@ -85,14 +83,11 @@ internal static class BackupSources
             var nested = mounts
                 .Where(m => m != mount && m.Destination.StartsWith(mount.Destination.TrimEnd('/') + "/", StringComparison.Ordinal))
                 .Select(m => m.Destination[(mount.Destination.TrimEnd('/').Length + 1)..]);
-            var helper = new HelperSpec($"backup of {mount.Destination} of container {container.Name}", HelperCommands.CreateArchive(mount.Destination, nested))
-            {
-                VolumesFromContainer = container.Id,
-            };
+            var reader = TarReadHelper.OfContainerMount(container.Id, mount.Destination, nested, $"backup of {mount.Destination} of container {container.Name}");
             var kind = mount.Kind == MountKind.Bind ? SourceKind.Bind : SourceKind.Volume;
             var info = kind == SourceKind.Volume ? await engine.FindVolumeAsync(mount.Name, cancellationToken) : null;
             var stem = kind == SourceKind.Bind ? "bind" + Stem(mount.Name) : Stem(mount.Name);
-            sources.Add(new BackupSource(kind, mount.Name, stem, mount.Destination, info, [container.Name], helper));
+            sources.Add(new BackupSource(kind, mount.Name, stem, mount.Destination, info, [container.Name], reader));
         }
 
         return sources;

@@ -3,6 +3,7 @@ using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -40,7 +41,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
             }
 
             await target.CommitAsync(cancellationToken);
-            var actual = await IndexVolumeAsync(engine, scratch, cancellationToken);
+            var actual = await IndexHelper.IndexAsync(engine, scratch, cancellationToken);
             return TarIndex.Compare(expected, actual).Select(d => $"restored '{archive.Volume}': {d}").ToList();
         }
         finally
@@ -72,19 +73,5 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
 
         return entries ?? throw (unreadable is BackupAgentException damaged ? damaged
             : new BackupAgentException($"index '{archive.Index}' of '{archive.Volume}' cannot be read: {unreadable!.Message}", inner: unreadable));
-    }
-
-    /// <summary>Reads a volume (or host path) back through a helper and indexes every file.</summary>
-    internal static async Task<List<TarIndexEntry>> IndexVolumeAsync(IContainerEngine engine, string volume, CancellationToken cancellationToken)
-    {
-        var spec = new HelperSpec($"deep verify of {volume}", HelperCommands.CreateArchive(HelperCommands.SourcePath, []))
-        {
-            Mounts = [new HelperMount(volume, HelperCommands.SourcePath, ReadOnly: true)],
-        };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        var index = await TarIndex.BuildAsync(helper.StandardOutput, cancellationToken);
-        await helper.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        return exit.ExitCode == 0 ? index : throw new Errors.HelperFailedException($"reading the scratch volume {volume}", exit.ExitCode, exit.Stderr);
     }
 }

@@ -2,6 +2,7 @@ using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -229,9 +230,9 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         {
             var (step, state) = (steps[i], states[i]);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
-            await using var reader = await source.StartHelperAsync(step.Source.Helper, ct);
+            await using var reader = await step.Source.Reader.StartAsync(source, $"reading '{step.Source.Volume}' on {source.Endpoint}", ct);
             var expected = new List<TarIndexEntry>();
-            var tar = new TarStatsStream(reader.StandardOutput, (entry, _) =>
+            var tar = new TarStatsStream(reader.Tar, (entry, _) =>
             {
                 expected.Add(entry);
                 return ValueTask.CompletedTask;
@@ -240,10 +241,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
             // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
             await staged.StageAsync(step.Source.Volume, hashed, tar.Stats, null, replacing: state.NonEmpty, ct);
-            var exit = await reader.WaitAsync(ct);
-            if (exit.ExitCode is not (0 or 1) || !tar.Stats.Ended)
+            // Files that changed as they were read are fine here; a source that is not a directory, or a tar without its end, is not.
+            var ended = await reader.WaitAsync(ct);
+            if (ended.Outcome == TarReadOutcome.NotADirectory || !tar.Stats.Ended)
             {
-                throw new HelperFailedException($"reading '{step.Source.Volume}' on {source.Endpoint}", exit.ExitCode, exit.Stderr);
+                throw ended.Failure();
             }
 
             read[i] = (expected, tar.Stats, hashed.Sha256);
@@ -252,7 +254,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         var moved = new List<MigratedVolume>();
         for (var i = 0; i < steps.Count; i++)
         {
-            moved.Add(await CompareAsync(steps[i], states[i], read[i].Expected, read[i].Stats, read[i].Sha256, cancellationToken));
+            moved.Add(await CompareAsync(steps[i], states[i], read[i].Expected, read[i].Stats.Entries, read[i].Stats.ContentBytes, read[i].Sha256, cancellationToken));
         }
 
         return moved;
@@ -282,22 +284,22 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         foreach (var ((step, state), archive) in steps.Zip(states).Zip(set.Archives))
         {
             var expected = await DeepVerify.ReadIndexAsync(via, set, archive, null, cancellationToken);
-            var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
-            moved.Add(new MigratedVolume(step.Source.Volume, step.Target, state.Create, archive.Files, archive.ContentBytes, archive.Sha256, differences));
+            moved.Add(await CompareAsync(step, state, expected, archive.Files, archive.ContentBytes, archive.Sha256, cancellationToken));
         }
 
         return moved;
     }
 
-    private async Task<MigratedVolume> CompareAsync(MigrateStep step, TargetCheck.State state, List<TarIndexEntry> expected, TarStats stats, string sha256, CancellationToken cancellationToken)
+    private async Task<MigratedVolume> CompareAsync(
+        MigrateStep step, TargetCheck.State state, List<TarIndexEntry> expected, long files, long contentBytes, string sha256, CancellationToken cancellationToken)
     {
-        var differences = TarIndex.Compare(expected, await DeepVerify.IndexVolumeAsync(target, step.Target, cancellationToken));
+        var differences = TarIndex.Compare(expected, await IndexHelper.IndexAsync(target, step.Target, cancellationToken));
         foreach (var difference in differences)
         {
             log.Error("Target {Target} differs from the source: {Difference}", step.Target, difference);
         }
 
-        return new MigratedVolume(step.Source.Volume, step.Target, state.Create, stats.Entries, stats.ContentBytes, sha256, differences);
+        return new MigratedVolume(step.Source.Volume, step.Target, state.Create, files, contentBytes, sha256, differences);
     }
 
     private Task CreateTargetAsync(MigrateStep step, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -29,13 +30,13 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         {
             await store.WriteAsync(SetLayout.Item(setId, file), async (output, ct) =>
             {
-                await using var helper = await engine.StartHelperAsync(source.Helper, ct);
+                await using var reader = await source.Reader.StartAsync(engine, $"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = new TarStatsStream(helper.StandardOutput, index.AddAsync);
+                var tar = new TarStatsStream(reader.Tar, index.AddAsync);
                 await OverlappedCopy.CopyAsync(tar, archive.Input, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
-                await CheckExitAsync(helper, source, stats, ct);
+                await CheckExitAsync(reader, source, stats, ct);
             }, cancellationToken);
         }
         catch (SkippedSourceException skipped)
@@ -63,22 +64,18 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         };
     }
 
-    private async Task CheckExitAsync(IHelper helper, BackupSource source, TarStats stats, CancellationToken cancellationToken)
+    private async Task CheckExitAsync(TarReadHelper.Running reader, BackupSource source, TarStats stats, CancellationToken cancellationToken)
     {
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode == HelperCommands.NotADirectory)
+        var read = await reader.WaitAsync(cancellationToken);
+        if (read.Outcome == TarReadOutcome.NotADirectory)
         {
-            throw new SkippedSourceException(exit.Stderr.Trim());
+            throw new SkippedSourceException(read.Message);
         }
 
-        if (exit.ExitCode == 1)
+        if (read.Outcome == TarReadOutcome.FilesChanged)
         {
-            // GNU tar's 1 means "some files changed while being read"; the archive is complete.
-            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, exit.Stderr.Trim());
-        }
-        else if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", exit.ExitCode, exit.Stderr);
+            // The archive is complete.
+            log.Warning("Files of {Volume} changed while they were read: {Stderr}", source.Volume, read.Message);
         }
 
         if (!stats.Ended)

@@ -2,6 +2,7 @@ using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Sets;
 using Serilog;
 
@@ -13,82 +14,14 @@ namespace BackupAgent.Core.Operations;
 /// current contents stay; the caller checks what it fed (hash, counts); only then <see cref="CommitAsync"/> swaps
 /// the staged tree in by renames, or a rollback removes it, leaving the target exactly as it was.
 /// <para>
-/// Staging first records the root's mtime (<c>.backup-agent-was-TOKEN</c>), so that a rollback restores it too.
-/// The swap is resumable: renaming the staging directory to <c>.backup-agent-commit-TOKEN</c> is the commit point;
-/// after it, the old entries move into <c>.backup-agent-old-TOKEN</c> (renamed <c>-trash-</c> once all are there),
-/// the new ones move up, the emptied directory becomes <c>-done-</c>, carrying the root's owner and mode, and the
-/// trash is removed. Run again with the same token, the commit finishes whatever a kill interrupted, so a caller that
-/// journals the token and whether it had committed can complete or roll back after a crash.
+/// The helpers do the work on disk: <see cref="StageHelper"/> unpacks into the staging directory, first recording the
+/// root's mtime so that a rollback restores it too; <see cref="SwapHelper"/> swaps or rolls back, resumably. Run again
+/// with the same token, it finishes whatever a kill interrupted, so a caller that journals the token and whether it had
+/// committed can complete or roll back after a crash.
 /// </para>
 /// </summary>
 public sealed class StagedTarget(IContainerEngine engine, string target, string token)
 {
-    /// <summary>Exit code of the stage helper when the target's file system has too little room (nothing was written).</summary>
-    public const int NoRoom = 66;
-
-    /// <summary>Exit code of the helpers when making, renaming or removing an entry in the target failed.</summary>
-    public const int SwapFailed = 65;
-
-    /// <summary>Exit code of the stage helper when other file systems are mounted inside the target (nothing was written).</summary>
-    public const int NestedMounts = 67;
-
-    /// <summary>Exit code of a rollback asked to check emptiness, when the target holds entries that are not the restore's.</summary>
-    public const int NotEmpty = 68;
-
-    private static readonly string StageScript = $$"""
-        t=$1; k=$2; stage="$t/.backup-agent-stage-$k"; mode=$3; need_bytes=$4; need_entries=$5
-        set -- $(stat -f -c '%a %S %d %c' "$t")
-        free=$(( $1 * $2 )); inodes=$3; total_inodes=$4
-        stays=""; [ "$mode" = replace ] && stays=" (the current contents stay until the restored ones replace them)"
-        if [ "$total_inodes" -gt 0 ] && [ "$need_entries" -gt "$inodes" ]; then
-          echo "the archive holds $need_entries entries; the target's file system has $inodes free inodes$stays" >&2; exit {{NoRoom}}
-        fi
-        if [ "$need_bytes" -gt "$free" ]; then
-          echo "the archive holds $need_bytes bytes; the target's file system has $free bytes free$stays" >&2; exit {{NoRoom}}
-        fi
-        # The swap renames within one file system: a mount inside the target could not move, and the trash would descend it.
-        mounts=$(cut -d' ' -f5 /proc/self/mountinfo | grep "^$t/" | head -3 | tr '\n' ' ')
-        if [ -n "$mounts" ]; then
-          echo "other file systems are mounted inside the target ($mounts); a restore replaces what is on one file system only" >&2; exit {{NestedMounts}}
-        fi
-        touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapFailed}}
-        /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions --directory="$stage" || exit $?
-        sync -f "$t" 2>/dev/null || sync
-        """;
-
-    private static readonly string FinishScript = $$"""
-        t=$1; k=$2; action=$3
-        stage="$t/.backup-agent-stage-$k"; commit="$t/.backup-agent-commit-$k"; old="$t/.backup-agent-old-$k"
-        trash="$t/.backup-agent-trash-$k"; done="$t/.backup-agent-done-$k"; mark=".backup-agent-root-$k"; was="$t/.backup-agent-was-$k"
-        # Once the commit point has passed, the disk (not the journal) says what is true: a rollback finishes the swap.
-        if [ "$action" != commit ] && [ ! -e "$commit" ] && [ ! -e "$old" ] && [ ! -e "$trash" ] && [ ! -e "$done" ]; then
-          [ ! -e "$was" ] || touch -r "$was" /tmp/was || exit {{SwapFailed}}
-          rm -rf "$stage" "$was" || exit {{SwapFailed}}
-          [ ! -e /tmp/was ] || touch -r /tmp/was "$t" || exit {{SwapFailed}}
-          sync -f "$t" 2>/dev/null || sync
-          [ "$action" != rollback-if-empty ] || [ -z "$(ls -A "$t")" ] || exit {{NotEmpty}}
-          exit 0
-        fi
-        if [ -d "$stage" ]; then mv "$stage" "$commit" || exit {{SwapFailed}}; fi
-        if [ -d "$commit" ] && [ ! -d "$trash" ]; then
-          mkdir -p "$old" && touch -r "$commit" "$old/$mark" || exit {{SwapFailed}}
-          find "$t" -mindepth 1 -maxdepth 1 ! -path "$commit" ! -path "$old" -exec sh -c 'exec mv -f "$@" "$0"' "$old" {} + || exit {{SwapFailed}}
-          mv "$old" "$trash" || exit {{SwapFailed}}
-        fi
-        if [ -d "$commit" ]; then
-          find "$commit" -mindepth 1 -maxdepth 1 -exec sh -c 'exec mv -f "$@" "$0"' "$t" {} + || exit {{SwapFailed}}
-          mv "$commit" "$done" || exit {{SwapFailed}}
-        fi
-        if [ -d "$done" ]; then
-          set -- $(stat -c '%u %g %a' "$done")
-          chown "$1:$2" "$t" && chmod "$3" "$t" || exit {{SwapFailed}}
-          # The root's mtime rides on the emptied directory while the trash goes (the longest step).
-          [ ! -e "$trash/$mark" ] || touch -r "$trash/$mark" "$done" || exit {{SwapFailed}}
-          rm -rf "$trash" && touch -r "$done" /tmp/mtime && rmdir "$done" && touch -r /tmp/mtime "$t" || exit {{SwapFailed}}
-        fi
-        sync -f "$t" 2>/dev/null || sync
-        """;
-
     /// <summary>A fresh token: the staging names of one restore of one target.</summary>
     public static string NewToken() => Guid.NewGuid().ToString("N")[..12];
 
@@ -102,19 +35,12 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken)
     {
         var needBytes = declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
-        var spec = Spec($"restore of {volume} into {target}", StageScript, replacing ? "replace" : "keep", $"{needBytes}", $"{declared?.Files ?? 0}") with { OpenStdin = true };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        await helper.FeedInputAsync(tar, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        if (exit.ExitCode is NoRoom or NestedMounts)
+        var spec = StageHelper.Spec($"restore of {volume} into {target}", target, token, replacing, needBytes, declared?.Files ?? 0);
+        var staging = await StageHelper.RunAsync(engine, spec, tar, $"restoring '{volume}' into '{target}'", cancellationToken);
+        if (staging.Outcome != StageOutcome.Staged)
         {
-            var refusal = exit.ExitCode == NoRoom ? "has no room for" : "cannot take";
-            throw new BackupAgentException($"'{target}' {refusal} '{volume}', nothing was written into it: {exit.Stderr.Trim()}");
-        }
-
-        if (exit.ExitCode != 0)
-        {
-            throw new HelperFailedException($"restoring '{volume}' into '{target}'", exit.ExitCode, exit.Stderr);
+            var refusal = staging.Outcome == StageOutcome.NoRoom ? "has no room for" : "cannot take";
+            throw new BackupAgentException($"'{target}' {refusal} '{volume}', nothing was written into it: {staging.Reason}");
         }
 
         if (!fed.Ended || (declared is not null && fed.Entries != declared.Files))
@@ -125,7 +51,7 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     }
 
     /// <summary>Swaps the staged tree in (or finishes a swap a kill interrupted), then syncs the target's file system.</summary>
-    public async Task CommitAsync(CancellationToken cancellationToken) => await FinishAsync("commit", cancellationToken);
+    public async Task CommitAsync(CancellationToken cancellationToken) => await SwapHelper.RunAsync(engine, target, token, SwapAction.Commit, cancellationToken);
 
     /// <summary>
     /// Stages every target (a target marked <see cref="StagedRestore.Created"/> is first made with <paramref name="create"/>),
@@ -192,16 +118,16 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
             return;
         }
 
-        var staged = new StagedTarget(engine, restore.Target, restore.Token);
+        Task<SwapOutcome> SwapAsync(SwapAction action) => SwapHelper.RunAsync(engine, restore.Target, restore.Token, action, cancellationToken);
         if (restore.Committing)
         {
-            await staged.FinishAsync("commit", cancellationToken);
+            await SwapAsync(SwapAction.Commit);
         }
         else if (!restore.Created)
         {
-            await staged.FinishAsync("rollback", cancellationToken);
+            await SwapAsync(SwapAction.Rollback);
         }
-        else if (await staged.FinishAsync("rollback-if-empty", cancellationToken) == NotEmpty)
+        else if (await SwapAsync(SwapAction.RollbackIfEmpty) == SwapOutcome.NotEmpty)
         {
             log.Warning("Leaving the volume {Target}, which a restore created: it holds data the restore did not write", restore.Target);
         }
@@ -230,24 +156,6 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
 
         return left;
     }
-
-    /// <summary>Runs the finish script; returns its exit code when that is <see cref="NotEmpty"/>, else 0, or throws.</summary>
-    private async Task<long> FinishAsync(string action, CancellationToken cancellationToken)
-    {
-        await using var helper = await engine.StartHelperAsync(Spec($"{action} of the restore into {target}", FinishScript, action), cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        return exit.ExitCode is 0 or NotEmpty
-            ? exit.ExitCode
-            : throw new HelperFailedException($"the {action} of the restore into '{target}'", exit.ExitCode, exit.Stderr);
-    }
-
-    /// <summary>A helper of this target: its only mount is the target, writable; it sets owners and modes.</summary>
-    private HelperSpec Spec(string purpose, string script, params string[] args) =>
-        new(purpose, ["sh", "-c", script, "sh", HelperCommands.TargetPath, token, .. args])
-        {
-            Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: false)],
-            Writes = true,
-        };
 }
 
 /// <summary>A restore whose swap began but did not finish: the journal keeps it, and recovery completes it before anything that uses the target starts.</summary>

@@ -1,5 +1,6 @@
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Helpers;
 
 namespace BackupAgent.Core.Operations;
 
@@ -20,7 +21,7 @@ public static class TargetCheck
                 continue;
             }
 
-            var nonEmpty = await IsNonEmptyAsync(engine, target, cancellationToken);
+            var nonEmpty = await EmptyCheckHelper.HoldsEntriesAsync(engine, target, cancellationToken);
             states.Add(new State(Create: false, nonEmpty));
             if (nonEmpty && !force)
             {
@@ -31,18 +32,5 @@ public static class TargetCheck
         return refused.Count > 0
             ? throw new BackupAgentException($"target {string.Join(", ", refused)} is not empty (on {engine.Endpoint}); nothing was restored (use --force to replace its contents with the backup)")
             : states;
-    }
-
-    private static async Task<bool> IsNonEmptyAsync(IContainerEngine engine, string target, CancellationToken cancellationToken)
-    {
-        var spec = new HelperSpec($"check of {target}", HelperCommands.CheckEmpty()) { Mounts = [new HelperMount(target, HelperCommands.TargetPath, ReadOnly: true)] };
-        await using var helper = await engine.StartHelperAsync(spec, cancellationToken);
-        var exit = await helper.WaitAsync(cancellationToken);
-        return exit.ExitCode switch
-        {
-            0 => false,
-            1 => true,
-            _ => throw new HelperFailedException($"checking whether '{target}' is empty", exit.ExitCode, exit.Stderr),
-        };
     }
 }

@@ -5,7 +5,8 @@ namespace BackupAgent.Tests.Support;
 /// <summary>
 /// An engine in memory, for unit tests of stopping and starting: containers (by ID and name) that stop, taking
 /// <see cref="StopTakes"/> as a real shutdown does, or fail to, and start, or fail to; hooks that exit with the
-/// code given for their command. Everything else is not supported.
+/// code given for their command; volumes that exist by name; and helpers that run as <see cref="RunHelper"/> says,
+/// for unit tests of the helper jobs. Everything else is not supported.
 /// </summary>
 public sealed class FakeEngine : IContainerEngine
 {
@@ -23,6 +24,15 @@ public sealed class FakeEngine : IContainerEngine
 
     /// <summary>Names of the containers that start, then exit at once with code 3, printing "cannot start".</summary>
     public HashSet<string> ExitAfterStart { get; } = [];
+
+    /// <summary>The names of the volumes that exist.</summary>
+    public HashSet<string> Volumes { get; } = [];
+
+    /// <summary>What a helper writes to its stdout and how it exits, by its spec; unset, starting one is not supported.</summary>
+    public Func<HelperSpec, HelperRun>? RunHelper { get; init; }
+
+    /// <summary>The helpers started, in order.</summary>
+    public List<HelperSpec> Helpers { get; } = [];
 
     public ContainerInfo Add(string name, bool running = true)
     {
@@ -90,7 +100,8 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task PrepareAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult(Volumes.Contains(name) ? new VolumeInfo(name, "local", new Dictionary<string, string>(), new Dictionary<string, string>()) : null);
 
     public Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken) => throw new NotSupportedException();
 
@@ -109,5 +120,24 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken)
+    {
+        var run = (RunHelper ?? throw new NotSupportedException())(spec);
+        Helpers.Add(spec);
+        return Task.FromResult<IHelper>(new FakeHelper(run));
+    }
+
+    /// <summary>How a fake helper runs: its whole stdout, then its exit.</summary>
+    public sealed record HelperRun(byte[] Output, long ExitCode, string Stderr);
+
+    private sealed class FakeHelper(HelperRun run) : IHelper
+    {
+        public Stream StandardOutput { get; } = new MemoryStream(run.Output, writable: false);
+
+        public Task FeedInputAsync(Stream source, CancellationToken cancellationToken) => source.CopyToAsync(Stream.Null, cancellationToken);
+
+        public Task<HelperExit> WaitAsync(CancellationToken cancellationToken) => Task.FromResult(new HelperExit(run.ExitCode, run.Stderr));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }
