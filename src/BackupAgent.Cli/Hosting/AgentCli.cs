@@ -70,8 +70,7 @@ public static class AgentCli
         await using var log = CreateLogger(console, args.Flag("--verbose"));
         try
         {
-            var context = new CommandContext(console, log, args);
-            _ = context.HelperTimeout; // a bad value is refused before anything runs, not at a scheduled job's first helper
+            var context = new CommandContext(console, log, args); // a bad setting is refused here, not at a scheduled job's first helper
             return await command.RunAsync(args, context, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

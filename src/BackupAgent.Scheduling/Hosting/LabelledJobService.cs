@@ -36,7 +36,7 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        await using var engine = runner.Wiring.OpenEngine(log);
+        await using var engine = runner.Factory.OpenEngine(log);
         var found = await LabelledJobs.FindAsync(engine, options, cancellationToken);
         foreach (var bad in found.Where(f => f.Job is null))
         {
