@@ -22,7 +22,7 @@ public sealed class AgentFactory(AgentSettings settings)
 
     /// <summary>An engine at any endpoint (a migration's target), with the agent's helper image and timeout.</summary>
     public IContainerEngine OpenEngine(EngineEndpoint endpoint, ILogger log) =>
-        new DockerEngine(endpoint.Address, settings.HelperImage, log, settings.HelperOutput, settings.RunDirectory, endpoint.TlsCertPath)
+        new DockerEngine(endpoint.Address, settings.HelperImage, log, settings.HelperOutput, settings.RunDirectory, endpoint.TlsCertPath, endpoint.Setting)
         {
             HelperTimeout = settings.HelperTimeout,
         };

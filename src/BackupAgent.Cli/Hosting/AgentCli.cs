@@ -63,7 +63,7 @@ public static class AgentCli
         }
         catch (BackupAgentException e)
         {
-            console.Error.WriteLine($"backup-agent: {e.Message}");
+            console.Error.WriteLine($"backup-agent: {OptionNames.Describe(e)}");
             return ExitCodes.For(e);
         }
 
@@ -86,7 +86,7 @@ public static class AgentCli
                 log.Error(e, "{Command} failed unexpectedly", command.Name);
             }
 
-            console.Error.WriteLine($"backup-agent: {command.Name} failed: {e.Message}");
+            console.Error.WriteLine($"backup-agent: {command.Name} failed: {OptionNames.Describe(e)}");
             return ExitCodes.For(e);
         }
     }

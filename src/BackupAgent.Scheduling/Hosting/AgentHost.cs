@@ -70,7 +70,7 @@ public static class AgentHost
         }
         catch (BackupAgentException e)
         {
-            log.Error("Could not recover containers left stopped at start-up: {Error}", e.Message);
+            log.Error("Could not recover containers left stopped at start-up: {Error}", JobTerms.Describe(e));
         }
     }
 

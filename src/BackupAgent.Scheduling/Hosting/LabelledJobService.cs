@@ -27,7 +27,7 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                log.Warning("Looking for containers with their own schedule failed: {Error}", e.Message);
+                log.Warning("Looking for containers with their own schedule failed: {Error}", JobTerms.Describe(e));
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -52,8 +52,8 @@ public sealed class BackupJobKind : IJobKind
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                run.Log.Error("Backing up {Source} failed: {Error}", what, e.Message);
-                failures.Add(new BackupAgentException($"{what}: {e.Message}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
+                run.Log.Error("Backing up {Source} failed: {Error}", what, JobTerms.Describe(e));
+                failures.Add(new BackupAgentException($"{what}: {JobTerms.Describe(e)}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
             }
         }
 

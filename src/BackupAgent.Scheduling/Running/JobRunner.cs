@@ -11,7 +11,7 @@ namespace BackupAgent.Scheduling.Running;
 /// <summary>
 /// Runs one job once, however it was triggered (schedule, catch-up, run --once, backup --job): gives it a run ID and
 /// a logger carrying job name and run ID, keeps to the global limit of concurrent runs, records the run in the
-/// history, and notifies. Exceptions propagate after they are recorded.
+/// history, and notifies. Exceptions propagate after they are recorded, their messages in the job's terms (<see cref="JobTerms"/>).
 /// </summary>
 public sealed class JobRunner : IDisposable
 {
@@ -54,7 +54,14 @@ public sealed class JobRunner : IDisposable
         var job = Find(jobName);
         var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
         var log = _log.ForContext("Job", job.Name).ForContext("RunScope", $"[{job.Name} dry run] ");
-        return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _factory), cancellationToken);
+        try
+        {
+            return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _factory), cancellationToken);
+        }
+        catch (Exception e) when (JobTerms.Reworded(e) is var worded && worded != e)
+        {
+            throw worded;
+        }
     }
 
     public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
@@ -83,8 +90,14 @@ public sealed class JobRunner : IDisposable
         }
         catch (Exception e)
         {
-            record = record with { Outcome = RunOutcome.Failed, Error = e.Message, FinishedAt = DateTimeOffset.UtcNow };
-            log.Error("Job {Job} failed: {Error}", job.Name, e.Message);
+            var worded = JobTerms.Reworded(e);
+            record = record with { Outcome = RunOutcome.Failed, Error = worded.Message, FinishedAt = DateTimeOffset.UtcNow };
+            log.Error("Job {Job} failed: {Error}", job.Name, worded.Message);
+            if (worded != e)
+            {
+                throw worded;
+            }
+
             throw;
         }
         finally
