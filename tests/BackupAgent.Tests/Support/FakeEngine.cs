@@ -4,8 +4,7 @@ namespace BackupAgent.Tests.Support;
 
 /// <summary>
 /// An engine in memory, for unit tests of stopping and starting: containers (by ID and name) that stop, taking
-/// <see cref="StopTakes"/> as a real shutdown does, and start, or fail to: the <see cref="IContainerControl"/> role, and of
-/// the others only what recovery asks. Everything else is not supported.
+/// <see cref="StopTakes"/> as a real shutdown does, and start, or fail to. Everything else is not supported.
 /// </summary>
 public sealed class FakeEngine : IContainerEngine
 {
@@ -70,13 +69,6 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task PrepareAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    // IVolumeEngine
     public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken) => throw new NotSupportedException();
@@ -85,13 +77,17 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    // IHelperEngine
-    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    // IImageEngine
     public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<Stream> SaveImageAsync(string image, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task LoadImageAsync(Stream images, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => throw new NotSupportedException();
 }
