@@ -95,7 +95,7 @@ public static class Wording
         var text = e is BackupAgentException { Phrase: { } phrase } ? phrase.Word(name) : e.Message;
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is BackupAgentException { Phrase: { } innerPhrase })
+            if (inner is BackupAgentException { Phrase: { } innerPhrase, Message.Length: > 0 })
             {
                 text = text.Replace(inner.Message, innerPhrase.Word(name), StringComparison.Ordinal);
             }
