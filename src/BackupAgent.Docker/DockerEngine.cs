@@ -22,8 +22,9 @@ public sealed partial class DockerEngine : IContainerEngine
     /// <summary>
     /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
     /// <paramref name="runDirectory"/> are BACKUP_AGENT_HELPER_OUTPUT and BACKUP_AGENT_RUN_DIR; see <see cref="HelperOutputChoice"/>.
+    /// A bad endpoint is named as <paramref name="endpointSetting"/>.
     /// </summary>
-    public DockerEngine(string endpoint, string helperImage, ILogger log, string? outputSetting = null, string? runDirectory = null, string? tlsCertPath = null)
+    public DockerEngine(string endpoint, string helperImage, ILogger log, string? outputSetting = null, string? runDirectory = null, string? tlsCertPath = null, Setting endpointSetting = Setting.Engine)
     {
         Endpoint = endpoint;
         _helperImage = helperImage;
@@ -35,7 +36,7 @@ public sealed partial class DockerEngine : IContainerEngine
         }
         catch (UriFormatException)
         {
-            throw new BadInputException($"--docker-host '{endpoint}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
+            throw new BadInputException(new Phrase($"{endpointSetting} '{endpoint}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375"));
         }
 
         _client = (tlsCertPath is null

@@ -1,4 +1,6 @@
 using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Sets;
 
@@ -63,7 +65,7 @@ public sealed class MigrateCommand : ICommand
         };
         var via = args.Value("--via") is null ? null : context.OpenStore("--via", forWriting: true);
         await using var source = context.OpenEngine();
-        await using var target = context.OpenEngine(args.Required("--to-engine"), args.Value("--to-engine-cert-path"));
+        await using var target = context.OpenEngine(new EngineEndpoint(args.Required("--to-engine"), args.Value("--to-engine-cert-path")) { Setting = Setting.TargetEngine });
         var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via).RunAsync(request, cancellationToken);
 
         if (args.Flag("--json"))

@@ -63,15 +63,14 @@ public static class AgentCli
         }
         catch (BackupAgentException e)
         {
-            console.Error.WriteLine($"backup-agent: {e.Message}");
+            console.Error.WriteLine($"backup-agent: {OptionNames.Describe(e)}");
             return ExitCodes.For(e);
         }
 
         await using var log = CreateLogger(console, args.Flag("--verbose"));
         try
         {
-            var context = new CommandContext(console, log, args);
-            _ = context.HelperTimeout; // a bad value is refused before anything runs, not at a scheduled job's first helper
+            var context = new CommandContext(console, log, args); // a bad setting is refused here, not at a scheduled job's first helper
             return await command.RunAsync(args, context, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -87,7 +86,7 @@ public static class AgentCli
                 log.Error(e, "{Command} failed unexpectedly", command.Name);
             }
 
-            console.Error.WriteLine($"backup-agent: {command.Name} failed: {e.Message}");
+            console.Error.WriteLine($"backup-agent: {command.Name} failed: {OptionNames.Describe(e)}");
             return ExitCodes.For(e);
         }
     }

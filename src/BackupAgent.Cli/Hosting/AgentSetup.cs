@@ -18,10 +18,10 @@ internal static class AgentSetup
         return ConfigLoader.Load(path, environment, JobKinds.Names);
     }
 
-    /// <summary>The logger from logging: in the configuration, and a runner whose jobs use the CLI's wiring.</summary>
+    /// <summary>The logger from logging: in the configuration, and a runner whose jobs open engines and stores with the command's factory.</summary>
     public static (Serilog.Core.Logger Log, JobRunner Runner) Open(AgentOptions options, Arguments args, CommandContext context)
     {
         var log = AgentLogging.Create(options, context.Console, args.Flag("--verbose"));
-        return (log, new JobRunner(options, new CommandWiring(context.Console, args), log));
+        return (log, new JobRunner(options, context.Factory, log));
     }
 }

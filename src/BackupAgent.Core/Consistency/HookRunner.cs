@@ -4,7 +4,7 @@ using Serilog;
 namespace BackupAgent.Core.Consistency;
 
 /// <summary>Runs hooks inside their containers with <c>sh -c</c>, logging their output; returns the failures.</summary>
-public sealed class HookRunner(IContainerEngine engine, ILogger log)
+public sealed class HookRunner(IContainerControl engine, ILogger log)
 {
     public async Task<IReadOnlyList<(Hook Hook, string Failure)>> RunAsync(string phase, IReadOnlyList<Hook> hooks, CancellationToken cancellationToken)
     {

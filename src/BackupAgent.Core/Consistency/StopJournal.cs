@@ -166,7 +166,7 @@ public sealed class StopJournal(string directory, ILogger log)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BackupAgentException($"cannot create the state directory '{directory}' (--state-dir): {e.Message}");
+            throw new BackupAgentException(new Phrase($"cannot create the state directory '{directory}' ({Setting.StateDirectory}): {e.Message}"));
         }
     }
 

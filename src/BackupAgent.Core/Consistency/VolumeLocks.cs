@@ -41,7 +41,7 @@ public sealed class VolumeLocks(string directory)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BackupAgentException($"cannot create the volume locks' directory '{directory}' (--state-dir): {e.Message}");
+            throw new BackupAgentException(new Phrase($"cannot create the volume locks' directory '{directory}' ({Setting.StateDirectory}): {e.Message}"));
         }
 
         var held = new Held();

@@ -2,9 +2,10 @@ namespace BackupAgent.Core.Engine;
 
 /// <summary>
 /// The container engine in the agent's own terms. One implementation talks to Docker; the operations
-/// (backup, restore, verify) only ever see this.
+/// (backup, restore, verify, migrate) only ever see this. It is the sum of the roles below, so that a consumer (and a
+/// test's fake) can take only the role it needs.
 /// </summary>
-public interface IContainerEngine : IAsyncDisposable
+public interface IContainerEngine : IVolumeEngine, IContainerControl, IHelperEngine, IImageEngine, IAsyncDisposable
 {
     /// <summary>Where the engine is, for messages.</summary>
     string Endpoint { get; }
@@ -20,13 +21,11 @@ public interface IContainerEngine : IAsyncDisposable
     /// shows them; engines on one host may share an ID, never a data root). Hosts cloned from one image may look alike.
     /// </summary>
     Task<string> GetIdentityAsync(CancellationToken cancellationToken);
+}
 
-    /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
-    Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
-
-    /// <summary>Returns the container and its mounts, or null when there is none of that name or ID.</summary>
-    Task<ContainerInfo?> FindContainerAsync(string nameOrId, CancellationToken cancellationToken);
-
+/// <summary>The engine's volumes.</summary>
+public interface IVolumeEngine
+{
     /// <summary>Returns the volume, or null when there is none of that name.</summary>
     Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken);
 
@@ -35,12 +34,22 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>
     /// Creates a volume for the agent's own use (a deep verify's scratch volume, a migration's probe), labelled as its
     /// own like its helpers: the agent removes it with <see cref="RemoveVolumeAsync"/>, and those of agents that died
-    /// are swept by <see cref="PrepareAsync"/>. Returns its name.
+    /// are swept by <see cref="IContainerEngine.PrepareAsync"/>. Returns its name.
     /// </summary>
     Task<string> CreateScratchVolumeAsync(string purpose, CancellationToken cancellationToken);
 
     /// <summary>Removes a volume the agent created (a scratch volume, or a restore's target that it undoes); a missing one is not an error.</summary>
     Task RemoveVolumeAsync(string name, CancellationToken cancellationToken);
+}
+
+/// <summary>The engine's containers (helpers excluded): finding, stopping and starting them, running hooks in them, recreating them elsewhere.</summary>
+public interface IContainerControl
+{
+    /// <summary>Returns the container and its mounts; throws a BadInputException naming it when it does not exist.</summary>
+    Task<ContainerInfo> GetContainerAsync(string nameOrId, CancellationToken cancellationToken);
+
+    /// <summary>Returns the container and its mounts, or null when there is none of that name or ID.</summary>
+    Task<ContainerInfo?> FindContainerAsync(string nameOrId, CancellationToken cancellationToken);
 
     /// <summary>All containers, running or not, with their mounts and labels (helpers excluded); optionally only those with a label ("KEY" or "KEY=VALUE").</summary>
     Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(string? labelFilter, CancellationToken cancellationToken);
@@ -57,9 +66,26 @@ public interface IContainerEngine : IAsyncDisposable
     /// <summary>Runs a command inside a running container (a hook); returns its exit code and output, or throws <see cref="ExecTimeoutException"/>.</summary>
     Task<ExecResult> ExecAsync(string container, IReadOnlyList<string> command, string? user, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>How to create the container again elsewhere.</summary>
+    Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>Creates a container (stopped) from a definition, creating the user-defined networks it needs.</summary>
+    Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken);
+}
+
+/// <summary>The agent's helper containers, which read and write volumes for it.</summary>
+public interface IHelperEngine
+{
     /// <summary>The helper image this engine runs.</summary>
     string HelperImage { get; }
 
+    /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
+    Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
+}
+
+/// <summary>The engine's images (a migration copies those the target lacks).</summary>
+public interface IImageEngine
+{
     Task<bool> HasImageAsync(string image, CancellationToken cancellationToken);
 
     /// <summary>The image as a tar stream (docker save).</summary>
@@ -67,15 +93,6 @@ public interface IContainerEngine : IAsyncDisposable
 
     /// <summary>Loads images from a tar stream (docker load).</summary>
     Task LoadImageAsync(Stream images, CancellationToken cancellationToken);
-
-    /// <summary>How to create the container again elsewhere.</summary>
-    Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken);
-
-    /// <summary>Creates a container (stopped) from a definition, creating the user-defined networks it needs.</summary>
-    Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken);
-
-    /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
-    Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
 }
 
 public sealed record ContainerInfo(string Id, string Name, IReadOnlyList<MountInfo> Mounts)

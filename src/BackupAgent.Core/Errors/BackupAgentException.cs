@@ -10,13 +10,32 @@ public enum FailureKind
     BadInput,
 }
 
-/// <summary>An error meant for the user: its message says what went wrong and names the culprit.</summary>
+/// <summary>
+/// An error meant for the user: its message says what went wrong and names the culprit. One that names a setting
+/// carries it as a <see cref="Errors.Phrase"/>, for the CLI and the jobs to word (<see cref="Wording.Describe"/>).
+/// </summary>
 public class BackupAgentException(string message, FailureKind kind = FailureKind.OperationFailed, Exception? inner = null)
     : Exception(message, inner)
 {
+    public BackupAgentException(Phrase message, FailureKind kind = FailureKind.OperationFailed, Exception? inner = null)
+        : this(message.ToString(), kind, inner) => Phrase = message;
+
     public FailureKind Kind { get; } = kind;
+
+    /// <summary>The message with the settings it names, when it names any.</summary>
+    public Phrase? Phrase { get; }
 }
 
 /// <summary>Bad usage or configuration, or a name that does not exist (exit 2).</summary>
-public sealed class BadInputException(string message, Exception? inner = null)
-    : BackupAgentException(message, FailureKind.BadInput, inner);
+public sealed class BadInputException : BackupAgentException
+{
+    public BadInputException(string message, Exception? inner = null)
+        : base(message, FailureKind.BadInput, inner)
+    {
+    }
+
+    public BadInputException(Phrase message, Exception? inner = null)
+        : base(message, FailureKind.BadInput, inner)
+    {
+    }
+}

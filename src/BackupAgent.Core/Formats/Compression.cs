@@ -18,7 +18,7 @@ public static class Compressions
         null or "zstd" => Compression.Zstd,
         "gzip" => Compression.Gzip,
         "none" => Compression.None,
-        _ => throw new BadInputException($"--compression '{value}' is not one of zstd, gzip, none"),
+        _ => throw new BadInputException(new Phrase($"{Setting.Compression} '{value}' is not one of zstd, gzip, none")),
     };
 
     public static string FileExtension(this Compression compression) => compression switch

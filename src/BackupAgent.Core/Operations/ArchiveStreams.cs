@@ -21,8 +21,8 @@ public static class ArchiveStreams
     }
 
     public static ArchiveKey Require(ArchiveKey? key, StoredItem archive) =>
-        key ?? throw new BadInputException(
-            $"archive '{archive.File}' of '{archive.Volume}' is encrypted: give --passphrase-file, --key-file, or BACKUP_AGENT_PASSPHRASE(_FILE)");
+        key ?? throw new BadInputException(new Phrase(
+            $"{archive.Kind} '{archive.File}' of '{archive.Volume}' is encrypted: give {Setting.Key}"));
 
     /// <summary>Checks up front that a key is there for every encrypted archive.</summary>
     public static void RequireKeys(IEnumerable<ArchiveInfo> archives, ArchiveKey? key)

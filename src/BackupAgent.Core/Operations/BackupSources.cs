@@ -36,14 +36,14 @@ internal static class BackupSources
     {
         if (request.Container is not null && request.Volumes.Count > 0)
         {
-            throw new BadInputException("give either --volume or --container, not both");
+            throw new BadInputException(new Phrase($"give either {Setting.Volume} or {Setting.Container}, not both"));
         }
 
         var sources = request.Container is { } container
             ? await FromContainerAsync(engine, container, cancellationToken)
             : request.Volumes.Count > 0
                 ? await FromVolumesAsync(engine, request.Volumes, cancellationToken)
-                : throw new BadInputException("backup needs --volume NAME or --container NAME");
+                : throw new BadInputException(new Phrase($"backup needs {Setting.Volume} NAME or {Setting.Container} NAME"));
         return UniqueStems(sources);
     }
 

@@ -175,7 +175,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             definitions.Add(MigratePlan.Rename(await source.GetDefinitionAsync(name, cancellationToken), steps));
         }
 
-        var problems = new List<string>();
+        var problems = new List<FormattableString>();
         foreach (var definition in definitions)
         {
             if (await ExistsOnTargetAsync(definition.Name, cancellationToken))
@@ -198,11 +198,11 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             }
             else
             {
-                problems.Add($"the image '{image}' is not on {target.Endpoint} (pull it there, or add --copy-images to copy it from the source)");
+                problems.Add($"the image '{image}' is not on {target.Endpoint} (pull it there, or {Setting.CopyImages} to copy it from the source)");
             }
         }
 
-        return problems.Count > 0 ? throw new BackupAgentException(string.Join("; ", problems) + "; nothing was changed") : MigratePlan.CreationOrder(definitions);
+        return problems.Count > 0 ? throw new BackupAgentException(Phrase.Join("; ", [.. problems, $"nothing was changed"])) : MigratePlan.CreationOrder(definitions);
     }
 
     private async Task<bool> ExistsOnTargetAsync(string name, CancellationToken cancellationToken)

@@ -18,11 +18,11 @@ public static class MigratePlan
             return new MigrateStep(s, mapping?.Target ?? s.Volume);
         }).ToList();
         var problems = steps.GroupBy(s => s.Target).Where(g => g.Count() > 1)
-            .Select(g => $"{string.Join(" and ", g.Select(s => $"'{s.Source.Volume}'"))} would both go into '{g.Key}'")
+            .Select(FormattableString (g) => $"{string.Join(" and ", g.Select(s => $"'{s.Source.Volume}'"))} would both go into '{g.Key}'")
             .Concat(mappings.Where(m => steps.All(s => s.Source.Volume != m.Source && s.Source.MountPath != m.Source))
-                .Select(m => $"--volume '{m.Source}' names nothing that is migrated"))
+                .Select(FormattableString (m) => $"{Setting.Volume} '{m.Source}' names nothing that is migrated"))
             .ToList();
-        return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : steps;
+        return problems.Count > 0 ? throw new BadInputException(Phrase.Join("; ", problems)) : steps;
     }
 
     /// <summary>
@@ -37,8 +37,8 @@ public static class MigratePlan
             .ToList();
         if (problems.Count > 0)
         {
-            throw new BadInputException(
-                $"--to-engine {endpoint} is the engine the data comes from, and {string.Join("; ", problems)}; name target volumes that are not migrated (--volume NAME=TARGET)");
+            throw new BadInputException(new Phrase(
+                $"{Setting.TargetEngine} {endpoint} is the engine the data comes from, and {string.Join("; ", problems)}; name target volumes that are not migrated ({Setting.Volume} NAME=TARGET)"));
         }
     }
 

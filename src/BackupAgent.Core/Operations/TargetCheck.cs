@@ -30,7 +30,7 @@ public static class TargetCheck
         }
 
         return refused.Count > 0
-            ? throw new BackupAgentException($"target {string.Join(", ", refused)} is not empty (on {engine.Endpoint}); nothing was restored (use --force to replace its contents with the backup)")
+            ? throw new BackupAgentException(new Phrase($"target {string.Join(", ", refused)} is not empty (on {engine.Endpoint}); nothing was restored (use {Setting.Force} to replace its contents with the backup)"))
             : states;
     }
 }

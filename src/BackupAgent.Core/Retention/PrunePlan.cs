@@ -21,7 +21,7 @@ public static class PrunePlan
     {
         if (policy.IsEmpty)
         {
-            throw new BadInputException("prune needs at least one --keep-* option; it never deletes everything");
+            throw new BadInputException(new Phrase($"prune needs at least one {Setting.Retention} option; it never deletes everything"));
         }
 
         var candidates = sets.Where(s => volume is null || s.Archives.Any(a => a.Volume == volume)).ToList();

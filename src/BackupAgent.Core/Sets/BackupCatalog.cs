@@ -148,7 +148,7 @@ public sealed class BackupCatalog(IBackupStore store)
 
         if (!BackupSetId.IsValid(idOrLatest))
         {
-            throw new BadInputException($"--backup '{idOrLatest}' is not a backup set ID (like 20260101T120000Z-a1b2c3) or 'latest'");
+            throw new BadInputException(new Phrase($"{Setting.Backup} '{idOrLatest}' is not a backup set ID (like 20260101T120000Z-a1b2c3) or 'latest'"));
         }
 
         return await LoadAsync(idOrLatest, cancellationToken);
@@ -171,8 +171,8 @@ public sealed class BackupCatalog(IBackupStore store)
         var newer = listing.Unreadable.FirstOrDefault(u => string.CompareOrdinal(u.Id[..16], latest.Id[..16]) >= 0 && u.Id != latest.Id);
         return newer is null
             ? latest
-            : throw new BackupAgentException(
-                $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with --backup (the newest readable one is {latest.Id})");
+            : throw new BackupAgentException(new Phrase(
+                $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with {Setting.Backup} (the newest readable one is {latest.Id})"));
     }
 
     private async Task<BackupSet> LoadAsync(string id, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
     public static RestorePlan Create(BackupSet set, IReadOnlyList<VolumeMapping> mappings, bool toOriginalPaths = false)
     {
         var steps = new List<RestoreStep>();
-        var problems = new List<string>();
+        var problems = new List<FormattableString>();
         if (mappings.Count == 0)
         {
             steps.AddRange(set.Archives.Select(a => new RestoreStep(a, a.Volume)));
@@ -22,7 +22,7 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
         {
             foreach (var group in mappings.GroupBy(m => m.Source).Where(g => g.Count() > 1))
             {
-                problems.Add($"--volume names '{group.Key}' more than once");
+                problems.Add($"{Setting.Volume} names '{group.Key}' more than once");
             }
 
             foreach (var mapping in mappings.DistinctBy(m => m.Source))
@@ -55,11 +55,12 @@ public sealed record RestorePlan(BackupSet Set, IReadOnlyList<RestoreStep> Steps
             problems.Add($"'{step.Target}' is not a valid volume name (letters, digits, '_', '.', '-'; or an absolute host path)");
         }
 
-        return problems.Count > 0 ? throw new BadInputException(string.Join("; ", problems)) : new RestorePlan(set, steps);
+        return problems.Count > 0 ? throw new BadInputException(Phrase.Join("; ", problems)) : new RestorePlan(set, steps);
     }
 
-    private static string OriginalPathNotNamed(BackupSet set, ArchiveInfo archive) =>
-        $"archive '{archive.File}' of backup set '{set.Id}' is of the bind mount '{archive.Volume}', a host path: give a target (--volume {archive.Volume}=TARGET) or --to-original-paths to restore it there";
+    // The settings are worded by whoever shows the message (restore is a command only).
+    private static FormattableString OriginalPathNotNamed(BackupSet set, ArchiveInfo archive) =>
+        $"archive '{archive.File}' of backup set '{set.Id}' is of the bind mount '{archive.Volume}', a host path: give a target ({Setting.Volume} {archive.Volume}=TARGET) or {Setting.ToOriginalPaths} to restore it there";
 }
 
 public sealed record RestoreStep(ArchiveInfo Archive, string Target)

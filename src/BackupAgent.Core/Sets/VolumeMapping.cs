@@ -14,7 +14,7 @@ public sealed record VolumeMapping(string Source, string Target)
         var (source, target) = eq < 0 ? (value, value) : (value[..eq], value[(eq + 1)..]);
         if (source.Length == 0 || target.Length == 0)
         {
-            throw new BadInputException($"--volume '{value}' is not NAME or NAME=TARGET");
+            throw new BadInputException(new Phrase($"{Setting.Volume} '{value}' is not NAME or NAME=TARGET"));
         }
 
         return new VolumeMapping(source, target) { HasTarget = eq >= 0 };

@@ -17,7 +17,7 @@ public static class ContainerLabels
     public const string Job = "backup-agent.job";
 
     /// <summary>The enabled containers that join job <paramref name="job"/>, by name.</summary>
-    public static async Task<IReadOnlyList<string>> JoiningAsync(IContainerEngine engine, string job, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> JoiningAsync(IContainerControl engine, string job, CancellationToken cancellationToken)
     {
         var containers = await engine.ListContainersAsync($"{Job}={job}", cancellationToken);
         return containers
@@ -31,6 +31,6 @@ public static class ContainerLabels
         container.Labels.TryGetValue(Enable, out var enabled) && string.Equals(enabled, "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The containers that match a job's label selector (KEY or KEY=VALUE), by name.</summary>
-    public static async Task<IReadOnlyList<string>> MatchingAsync(IContainerEngine engine, string selector, CancellationToken cancellationToken) =>
+    public static async Task<IReadOnlyList<string>> MatchingAsync(IContainerControl engine, string selector, CancellationToken cancellationToken) =>
         (await engine.ListContainersAsync(selector, cancellationToken)).Select(c => c.Name).Order(StringComparer.Ordinal).ToList();
 }

@@ -19,7 +19,7 @@ public static class LabelledJobs
     public const string Destination = "backup-agent.destination";
     public const string NamePrefix = "label-";
 
-    public static async Task<IReadOnlyList<LabelledJob>> FindAsync(IContainerEngine engine, AgentOptions options, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LabelledJob>> FindAsync(IContainerControl engine, AgentOptions options, CancellationToken cancellationToken)
     {
         var containers = await engine.ListContainersAsync(Schedule, cancellationToken);
         return containers.Where(ContainerLabels.IsEnabled).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => ToJob(c, options)).ToList();

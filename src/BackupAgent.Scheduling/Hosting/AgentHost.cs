@@ -1,6 +1,7 @@
 using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.Running;
+using BackupAgent.Wiring;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Quartz;
@@ -42,7 +43,7 @@ public static class AgentHost
 
         using var host = builder.Build();
         runner.History.MarkInterrupted(DateTimeOffset.UtcNow);
-        await RecoverStoppedContainersAsync(runner.Wiring, log, stop);
+        await RecoverStoppedContainersAsync(runner.Factory, log, stop);
         foreach (var job in options.Jobs)
         {
             log.Information("Job {Job} ({Kind}) is scheduled {Cron} ({TimeZone}); next run {Next:u}", job.Name, job.Kind, job.Cron, job.TimeZone().Id, job.NextFireAfter(DateTimeOffset.UtcNow));
@@ -56,12 +57,12 @@ public static class AgentHost
     /// Starts the containers that an agent which was killed left stopped (the journal), before any job runs. An engine
     /// that does not answer yet is logged; every backup run recovers again before it stops anything.
     /// </summary>
-    private static async Task RecoverStoppedContainersAsync(IOperationWiring wiring, ILogger log, CancellationToken cancellationToken)
+    private static async Task RecoverStoppedContainersAsync(AgentFactory factory, ILogger log, CancellationToken cancellationToken)
     {
         try
         {
-            await using var engine = wiring.OpenEngine(log);
-            var recovery = await wiring.OpenStopper(engine, log).RecoverAsync(cancellationToken);
+            await using var engine = factory.OpenEngine(log);
+            var recovery = await factory.OpenStopper(engine, log).RecoverAsync(cancellationToken);
             if (recovery.Started.Count > 0)
             {
                 log.Warning("Started again at start-up: {Containers} (left stopped by an agent that was killed)", recovery.Started);
@@ -69,7 +70,7 @@ public static class AgentHost
         }
         catch (BackupAgentException e)
         {
-            log.Error("Could not recover containers left stopped at start-up: {Error}", e.Message);
+            log.Error("Could not recover containers left stopped at start-up: {Error}", JobTerms.Describe(e));
         }
     }
 

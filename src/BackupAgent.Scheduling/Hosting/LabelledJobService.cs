@@ -27,7 +27,7 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                log.Warning("Looking for containers with their own schedule failed: {Error}", e.Message);
+                log.Warning("Looking for containers with their own schedule failed: {Error}", JobTerms.Describe(e));
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -36,7 +36,7 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        await using var engine = runner.Wiring.OpenEngine(log);
+        await using var engine = runner.Factory.OpenEngine(log);
         var found = await LabelledJobs.FindAsync(engine, options, cancellationToken);
         foreach (var bad in found.Where(f => f.Job is null))
         {

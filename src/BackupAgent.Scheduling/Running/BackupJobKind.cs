@@ -21,7 +21,7 @@ public sealed class BackupJobKind : IJobKind
     {
         var job = run.Job;
         var store = run.OpenDestination();
-        await using var engine = run.Wiring.OpenEngine(run.Log);
+        await using var engine = run.Factory.OpenEngine(run.Log);
         var compression = Compressions.Parse(job.Compression);
         var requests = await PlanAsync(engine, run, compression, cancellationToken);
 
@@ -35,7 +35,7 @@ public sealed class BackupJobKind : IJobKind
             var what = request.Container is { } c ? $"container {c}" : $"volume(s) {string.Join(", ", request.Volumes)}";
             try
             {
-                var operation = new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
+                var operation = new BackupOperation(engine, store, run.Factory.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
                 var set = await operation.RunAsync(
                     request with
                     {
@@ -52,8 +52,8 @@ public sealed class BackupJobKind : IJobKind
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                run.Log.Error("Backing up {Source} failed: {Error}", what, e.Message);
-                failures.Add(new BackupAgentException($"{what}: {e.Message}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
+                run.Log.Error("Backing up {Source} failed: {Error}", what, JobTerms.Describe(e));
+                failures.Add(new BackupAgentException($"{what}: {JobTerms.Describe(e)}", e is BackupAgentException b ? b.Kind : FailureKind.OperationFailed, e));
             }
         }
 
@@ -69,12 +69,12 @@ public sealed class BackupJobKind : IJobKind
     {
         var job = run.Job;
         var store = run.OpenDestination();
-        await using var engine = run.Wiring.OpenEngine(run.Log);
+        await using var engine = run.Factory.OpenEngine(run.Log);
         var lines = new List<string>();
         foreach (var request in await PlanAsync(engine, run, Compressions.Parse(job.Compression), cancellationToken))
         {
             var full = request with { Stop = job.Stop, PreHooks = HooksOf(job, pre: true), PostHooks = HooksOf(job, pre: false) };
-            var plan = await new BackupOperation(engine, store, run.Wiring.OpenStopper(engine, run.Log), run.Log, TimeProvider.System).PlanAsync(full, cancellationToken);
+            var plan = await new BackupOperation(engine, store, run.Factory.OpenStopper(engine, run.Log), run.Log, TimeProvider.System).PlanAsync(full, cancellationToken);
             lines.Add($"a backup set at {store.Location}: {string.Join(", ", plan.Sources.Select(s => $"{s.Kind.ToString().ToLowerInvariant()} {s.Volume}"))}");
             var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
             lines.Add(stop.Count == 0 ? "  no container is stopped" : $"  stop, in this order: {string.Join(", ", stop)}; start again: {string.Join(", ", Enumerable.Reverse(stop))}");

@@ -1,5 +1,6 @@
 using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
+using BackupAgent.Wiring;
 using Serilog;
 
 namespace BackupAgent.Scheduling.Running;
@@ -18,14 +19,14 @@ public interface IJobKind
     Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken);
 }
 
-/// <summary>One run of a job: its configuration, its run ID and a logger that stamps every line with both.</summary>
-public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, IOperationWiring Wiring)
+/// <summary>One run of a job: its configuration, its run ID, a logger that stamps every line with both, and the agent's factory of engines and stores.</summary>
+public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, ILogger Log, AgentFactory Factory)
 {
     /// <summary>The job's destination, relative paths resolved against the configuration file's directory.</summary>
     public string Destination => Destinations.Resolve(Agent, Job.Destination!)!;
 
     /// <summary>Opens the job's destination store.</summary>
-    public IBackupStore OpenDestination() => Wiring.OpenStore(Destination, $"the destination of job {Job.Name}", Log);
+    public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);
 }
 
 /// <summary>What a run did: the backup sets it wrote (or deleted) and their size, and what a person should look at.</summary>

@@ -3,6 +3,7 @@ using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.History;
 using BackupAgent.Scheduling.Notifications;
+using BackupAgent.Wiring;
 using Serilog;
 
 namespace BackupAgent.Scheduling.Running;
@@ -10,22 +11,22 @@ namespace BackupAgent.Scheduling.Running;
 /// <summary>
 /// Runs one job once, however it was triggered (schedule, catch-up, run --once, backup --job): gives it a run ID and
 /// a logger carrying job name and run ID, keeps to the global limit of concurrent runs, records the run in the
-/// history, and notifies. Exceptions propagate after they are recorded.
+/// history, and notifies. Exceptions propagate after they are recorded, their messages in the job's terms (<see cref="JobTerms"/>).
 /// </summary>
 public sealed class JobRunner : IDisposable
 {
     private readonly AgentOptions _options;
-    private readonly IOperationWiring _wiring;
+    private readonly AgentFactory _factory;
     private readonly ILogger _log;
     private readonly WebhookNotifier _notifier;
     private readonly HttpClient _http = new();
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<string, JobOptions> _added = new(StringComparer.OrdinalIgnoreCase);
 
-    public JobRunner(AgentOptions options, IOperationWiring wiring, ILogger log)
+    public JobRunner(AgentOptions options, AgentFactory factory, ILogger log)
     {
         _options = options;
-        _wiring = wiring;
+        _factory = factory;
         _log = log;
         History = new RunHistory(options.StateDirectory());
         _notifier = new WebhookNotifier(options.Notifications.Webhook, _http);
@@ -34,7 +35,8 @@ public sealed class JobRunner : IDisposable
 
     public RunHistory History { get; }
 
-    public IOperationWiring Wiring => _wiring;
+    /// <summary>Opens the engines and stores of every run.</summary>
+    public AgentFactory Factory => _factory;
 
     /// <summary>Adds or replaces a job that is not in the file (a container's own, by labels).</summary>
     public void Register(JobOptions job) => _added[job.Name!] = job;
@@ -52,7 +54,14 @@ public sealed class JobRunner : IDisposable
         var job = Find(jobName);
         var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
         var log = _log.ForContext("Job", job.Name).ForContext("RunScope", $"[{job.Name} dry run] ");
-        return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _wiring), cancellationToken);
+        try
+        {
+            return await kind.DryRunAsync(new JobRun(job, _options, "dry-run", log, _factory), cancellationToken);
+        }
+        catch (Exception e) when (JobTerms.Reworded(e) is var worded && worded != e)
+        {
+            throw worded;
+        }
     }
 
     public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
@@ -68,7 +77,7 @@ public sealed class JobRunner : IDisposable
         {
             History.Save(record);
             log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
-            var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _wiring), cancellationToken);
+            var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _factory), cancellationToken);
             record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, FinishedAt = DateTimeOffset.UtcNow };
             log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
             return record;
@@ -81,8 +90,14 @@ public sealed class JobRunner : IDisposable
         }
         catch (Exception e)
         {
-            record = record with { Outcome = RunOutcome.Failed, Error = e.Message, FinishedAt = DateTimeOffset.UtcNow };
-            log.Error("Job {Job} failed: {Error}", job.Name, e.Message);
+            var worded = JobTerms.Reworded(e);
+            record = record with { Outcome = RunOutcome.Failed, Error = worded.Message, FinishedAt = DateTimeOffset.UtcNow };
+            log.Error("Job {Job} failed: {Error}", job.Name, worded.Message);
+            if (worded != e)
+            {
+                throw worded;
+            }
+
             throw;
         }
         finally

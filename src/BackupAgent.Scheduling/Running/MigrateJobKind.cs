@@ -1,3 +1,4 @@
+using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Sets;
@@ -32,8 +33,8 @@ public sealed class MigrateJobKind : IJobKind
     {
         var job = run.Job;
         var via = job.Destination is { Length: > 0 } ? run.OpenDestination() : null;
-        await using var source = run.Wiring.OpenEngine(run.Log);
-        await using var target = run.Wiring.OpenEngine(job.TargetEngine!, run.Log);
+        await using var source = run.Factory.OpenEngine(run.Log);
+        await using var target = run.Factory.OpenEngine(new EngineEndpoint(job.TargetEngine!) { Setting = Setting.TargetEngine }, run.Log);
         var requests = job.Sources.Containers.Select(c => new MigrateRequest([], c)).ToList();
         if (job.Sources.Volumes.Count > 0)
         {
@@ -44,7 +45,7 @@ public sealed class MigrateJobKind : IJobKind
         foreach (var request in requests)
         {
             // The operation takes the locks of the source and target volumes.
-            var operation = new MigrateOperation(source, target, run.Wiring.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
+            var operation = new MigrateOperation(source, target, run.Factory.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
             results.Add(await operation.RunAsync(request with { Force = true, Stop = job.Stop, DryRun = dryRun }, cancellationToken));
         }
 

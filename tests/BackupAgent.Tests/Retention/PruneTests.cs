@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Retention;
@@ -57,7 +58,7 @@ public sealed class PruneTests : IDisposable
     [Fact]
     public void A_prune_without_rules_is_refused()
     {
-        Assert.Contains("at least one --keep", Assert.Throws<BadInputException>(() => PrunePlan.Create([], new RetentionPolicy(), null, TimeZoneInfo.Utc)).Message);
+        Assert.Contains("at least one --keep", OptionNames.Describe(Assert.Throws<BadInputException>(() => PrunePlan.Create([], new RetentionPolicy(), null, TimeZoneInfo.Utc))));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Sets;
 using BackupAgent.Tests.Support;
@@ -56,7 +57,7 @@ public sealed class RestorePlanTests
         var e = Assert.Throws<BadInputException>(() => RestorePlan.Create(Set, []));
         Assert.Equal(
             "archive 'host_conf.tar.zst' of backup set '20260101T000000Z-abcdef' is of the bind mount '/host/conf', a host path: give a target (--volume /host/conf=TARGET) or --to-original-paths to restore it there",
-            e.Message);
+            OptionNames.Describe(e));
     }
 
     [Fact]

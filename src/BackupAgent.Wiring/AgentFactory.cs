@@ -1,0 +1,47 @@
+using BackupAgent.Core.Consistency;
+using BackupAgent.Core.Engine;
+using BackupAgent.Core.Storage;
+using BackupAgent.Docker;
+using BackupAgent.Storage.Directory;
+using BackupAgent.Storage.S3;
+using Serilog;
+
+namespace BackupAgent.Wiring;
+
+/// <summary>
+/// Opens what the operations work with, from the settings read at start: engines (by endpoint), stores (by DEST) and the
+/// stopper (the journal and volume locks in the state directory). Built once; the CLI's commands and the scheduled
+/// jobs open everything here, each with its own logger.
+/// </summary>
+public sealed class AgentFactory(AgentSettings settings)
+{
+    public AgentSettings Settings => settings;
+
+    /// <summary>The agent's own engine.</summary>
+    public IContainerEngine OpenEngine(ILogger log) => OpenEngine(settings.Engine, log);
+
+    /// <summary>An engine at any endpoint (a migration's target), with the agent's helper image and timeout.</summary>
+    public IContainerEngine OpenEngine(EngineEndpoint endpoint, ILogger log) =>
+        new DockerEngine(endpoint.Address, settings.HelperImage, log, settings.HelperOutput, settings.RunDirectory, endpoint.TlsCertPath, endpoint.Setting)
+        {
+            HelperTimeout = settings.HelperTimeout,
+        };
+
+    /// <summary>Stops and starts containers of <paramref name="engine"/> through the journal and volume locks in the state directory.</summary>
+    public ContainerStopper OpenStopper(IContainerEngine engine, ILogger log) => new(
+        engine,
+        new StopJournal(Path.Combine(settings.StateDirectory, "stopped"), log),
+        new VolumeLocks(Path.Combine(settings.StateDirectory, "locks")),
+        log);
+
+    /// <summary>Opens the store at DEST; <paramref name="what"/> names it in errors, <paramref name="forWriting"/> creates a missing directory.</summary>
+    public IBackupStore OpenStore(string? dest, string what, bool forWriting, ILogger log)
+    {
+        var location = StoreLocation.Parse(dest, what);
+        return location.Kind switch
+        {
+            StoreKind.S3 => S3Store.Open(location, settings.StoreEnvironment, log),
+            _ => DirectoryStore.Open(location.Path, forWriting),
+        };
+    }
+}
