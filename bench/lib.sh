@@ -15,6 +15,15 @@ timed() {
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 
+# agent_timed NAME CMD...: like timed, and records the command's user and system CPU seconds and peak RSS (KiB)
+# in $work/usage.NAME, as "wall user system rss".
+agent_timed() {
+  local name=$1 t
+  shift
+  t=$(timed /usr/bin/time -f "%e %U %S %M" -o "$work/usage.$name" "$@") || return 1
+  echo "$t"
+}
+
 # ratio A B: A / B with 2 decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
