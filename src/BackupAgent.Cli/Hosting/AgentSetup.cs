@@ -22,6 +22,7 @@ internal static class AgentSetup
     public static (Serilog.Core.Logger Log, JobRunner Runner) Open(AgentOptions options, Arguments args, CommandContext context)
     {
         var log = AgentLogging.Create(options, context.Console, args.Flag("--verbose"));
+        context.Configure(options.Engine);
         return (log, new JobRunner(options, context.Factory, log));
     }
 }

@@ -3,6 +3,7 @@ using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
+using BackupAgent.Scheduling.Config;
 using BackupAgent.Wiring;
 using Serilog;
 
@@ -21,8 +22,15 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Opens engines, stores and stoppers, for the commands and for the jobs they run.</summary>
-    public AgentFactory Factory { get; } = new(SettingsReader.Read(args, console));
+    private EngineOptions? _configured;
+    private AgentFactory? _factory;
+
+    /// <summary>Opens engines, stores and stoppers, for the commands and for the jobs they run; built once, on first use.</summary>
+    public AgentFactory Factory => _factory ??= new(SettingsReader.Read(args, console, _configured));
+
+    /// <summary>Takes the configuration's engine settings (under the options and the environment), before anything is opened: for the commands that run jobs.</summary>
+    public void Configure(EngineOptions engine) =>
+        _configured = _factory is null ? engine : throw new InvalidOperationException("the settings were read before the configuration was loaded");
 
     /// <summary>The engine of --docker-host (else $DOCKER_HOST, else the local socket).</summary>
     public IContainerEngine OpenEngine() => Factory.OpenEngine(log);

@@ -2,25 +2,33 @@ using System.Globalization;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Docker;
+using BackupAgent.Scheduling.Config;
 using BackupAgent.Wiring;
 
 namespace BackupAgent.Cli.Hosting;
 
-/// <summary>The agent's settings from a command's global options, else the environment, else their defaults.</summary>
+/// <summary>
+/// The agent's settings from a command's global options, else the environment, else (for the commands that run
+/// jobs) the configuration's <c>engine:</c> section, else their defaults.
+/// </summary>
 public static class SettingsReader
 {
-    public static AgentSettings Read(Arguments args, AgentConsole console)
+    public static AgentSettings Read(Arguments args, AgentConsole console, EngineOptions? configured = null)
     {
         string? Env(string name) => console.Environment(name) is { Length: > 0 } value ? value : null;
+        configured ??= new EngineOptions();
+        var timeout = args.Value("--helper-timeout") is { } option ? (option, "--helper-timeout")
+            : Env("BACKUP_AGENT_HELPER_TIMEOUT") is { } env ? (env, "BACKUP_AGENT_HELPER_TIMEOUT")
+            : (configured.HelperTimeoutSeconds?.ToString(CultureInfo.InvariantCulture), "engine.helperTimeoutSeconds");
 
         return new AgentSettings
         {
             // As Docker clients take them: TLS files from $DOCKER_CERT_PATH only when $DOCKER_TLS_VERIFY is set.
             Engine = new EngineEndpoint(
-                args.Value("--docker-host") ?? Env("DOCKER_HOST") ?? AgentSettings.DefaultEngineAddress,
-                args.Value("--docker-cert-path") ?? (Env("DOCKER_TLS_VERIFY") is null ? null : Env("DOCKER_CERT_PATH"))),
-            HelperImage = args.Value("--helper-image") ?? Env("BACKUP_AGENT_HELPER_IMAGE") ?? AgentSettings.DefaultHelperImage,
-            HelperTimeout = HelperTimeout(args.Value("--helper-timeout") is { } option ? (option, "--helper-timeout") : (Env("BACKUP_AGENT_HELPER_TIMEOUT"), "BACKUP_AGENT_HELPER_TIMEOUT")),
+                args.Value("--docker-host") ?? Env("DOCKER_HOST") ?? configured.Host ?? AgentSettings.DefaultEngineAddress,
+                args.Value("--docker-cert-path") ?? (Env("DOCKER_TLS_VERIFY") is null ? null : Env("DOCKER_CERT_PATH")) ?? configured.CertPath),
+            HelperImage = args.Value("--helper-image") ?? Env("BACKUP_AGENT_HELPER_IMAGE") ?? configured.HelperImage ?? AgentSettings.DefaultHelperImage,
+            HelperTimeout = HelperTimeout(timeout),
             HelperOutput = Env(HelperOutputChoice.Setting),
             RunDirectory = Env("BACKUP_AGENT_RUN_DIR"),
             StateDirectory = args.Value("--state-dir") ?? Env("BACKUP_AGENT_STATE_DIR") ?? DefaultStateDirectory(),

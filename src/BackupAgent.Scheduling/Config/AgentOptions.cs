@@ -14,6 +14,9 @@ public sealed class AgentOptions
 
     public ConcurrencyOptions Concurrency { get; set; } = new();
 
+    /// <summary>The engine the agent's jobs use, and its helpers; a command's options and the environment override it.</summary>
+    public EngineOptions Engine { get; set; } = new();
+
     public NotificationOptions Notifications { get; set; } = new();
 
     public DiscoveryOptions Discovery { get; set; } = new();
@@ -151,6 +154,22 @@ public sealed class FileLogOptions
     public string Format { get; set; } = "json";
 
     public int RetainedFiles { get; set; } = 14;
+}
+
+/// <summary>The engine settings of the configuration: each one only where neither an option nor the environment gives it.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>The engine's address, as DOCKER_HOST takes it (unix:///PATH, tcp://HOST:PORT).</summary>
+    public string? Host { get; set; }
+
+    /// <summary>The directory of the TLS files (ca.pem, cert.pem, key.pem) for a tcp:// engine, as DOCKER_CERT_PATH.</summary>
+    public string? CertPath { get; set; }
+
+    /// <summary>The helper image, as BACKUP_AGENT_HELPER_IMAGE.</summary>
+    public string? HelperImage { get; set; }
+
+    /// <summary>Seconds a helper may run (0: no limit), as BACKUP_AGENT_HELPER_TIMEOUT.</summary>
+    public int? HelperTimeoutSeconds { get; set; }
 }
 
 public sealed class ConcurrencyOptions

@@ -54,6 +54,7 @@ public sealed class ConfigValidationTests : IDisposable
         { "bad webhook", Good + "notifications: { webhook: { url: 'not a url' } }\n", "notifications.webhook.url: is not an absolute http:// or https:// URL" },
         { "bad console format", Good + "logging: { console: xml }\n", "logging.console: 'xml' is not one of human, json, none" },
         { "bad number", Good + "concurrency: { maxRuns: 0 }\n", "concurrency.maxRuns: 0 is not between 1 and 64" },
+        { "bad helper timeout", Good + "engine: { helperTimeoutSeconds: -1 }\n", "engine.helperTimeoutSeconds: -1 is not between 0 (no limit) and 4294967" },
         { "a list where a value goes", Good.Replace("timeZone: Europe/Berlin", "timeZone: [UTC]"), "jobs[0].timeZone: expected a single value" },
     };
 

@@ -1,6 +1,7 @@
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
+using BackupAgent.Scheduling.Config;
 using BackupAgent.Tests.Support;
 using BackupAgent.Wiring;
 
@@ -81,6 +82,19 @@ public sealed class AgentFactoryTests : IDisposable
         Assert.Contains("BACKUP_AGENT_HELPER_TIMEOUT 'soon' is not a whole number of seconds", e.Message);
     }
 
-    private static AgentSettings Read(string[] tokens, Dictionary<string, string?> environment) =>
-        SettingsReader.Read(Arguments.Parse("backup", tokens, []), new AgentConsole(TextWriter.Null, TextWriter.Null, environment.GetValueOrDefault, IsTerminal: false));
+    [Fact]
+    public void The_configurations_engine_section_counts_only_where_no_option_or_variable_says_otherwise()
+    {
+        var configured = new EngineOptions { Host = "tcp://from-yaml:2375", CertPath = "/yaml/certs", HelperImage = "yaml:image", HelperTimeoutSeconds = 600 };
+
+        var fromYaml = Read([], [], configured);
+        var overridden = Read(["--helper-timeout", "60"], new() { ["DOCKER_HOST"] = "tcp://from-env:2375", ["BACKUP_AGENT_HELPER_IMAGE"] = "env:image" }, configured);
+
+        Assert.Equal(("tcp://from-yaml:2375", "/yaml/certs", "yaml:image", TimeSpan.FromMinutes(10)),
+            (fromYaml.Engine.Address, fromYaml.Engine.TlsCertPath, fromYaml.HelperImage, fromYaml.HelperTimeout));
+        Assert.Equal(("tcp://from-env:2375", "env:image", TimeSpan.FromMinutes(1)), (overridden.Engine.Address, overridden.HelperImage, overridden.HelperTimeout));
+    }
+
+    private static AgentSettings Read(string[] tokens, Dictionary<string, string?> environment, EngineOptions? configured = null) =>
+        SettingsReader.Read(Arguments.Parse("backup", tokens, []), new AgentConsole(TextWriter.Null, TextWriter.Null, environment.GetValueOrDefault, IsTerminal: false), configured);
 }

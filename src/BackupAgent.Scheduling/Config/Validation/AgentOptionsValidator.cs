@@ -29,6 +29,7 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
 
         new LoggingOptionsValidator().Validate(options.Logging, "logging", problems);
         new ConcurrencyOptionsValidator().Validate(options.Concurrency, "concurrency", problems);
+        new EngineOptionsValidator().Validate(options.Engine, "engine", problems);
         new WebhookOptionsValidator().Validate(options.Notifications.Webhook, "notifications.webhook", problems);
         new DiscoveryOptionsValidator().Validate(options.Discovery, "discovery", problems);
     }
