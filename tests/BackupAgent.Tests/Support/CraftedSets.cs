@@ -26,13 +26,21 @@ public static class CraftedSets
     {
         var store = DirectoryStore.Open(backups, forWriting: true);
         var id = BackupSetId.New(createdAt ?? DateTimeOffset.UtcNow);
+        var archive = await StoreArchiveAsync(store, id, volume, tar, gzip);
+        await new BackupCatalog(store).SaveAsync(TestSets.Set(id, lie is null ? archive : lie(archive)), CancellationToken.None);
+        return id;
+    }
+
+    /// <summary>Stores <paramref name="tar"/> as the archive of <paramref name="volume"/> in set <paramref name="id"/>; returns its manifest entry.</summary>
+    public static async Task<ArchiveInfo> StoreArchiveAsync(IBackupStore store, string id, string volume, byte[] tar, bool gzip = false)
+    {
         var stored = gzip ? Gzip(tar) : tar;
         var stem = volume.Trim('/').Replace('/', '_');
         var file = gzip ? $"{stem}.tar.gz" : $"{stem}.tar";
         await store.WriteBytesAsync($"{id}/{file}", stored, CancellationToken.None);
         var stats = new TarStats();
         stats.Append(tar);
-        var archive = TestSets.Archive(volume) with
+        return TestSets.Archive(volume) with
         {
             File = file,
             Compression = gzip ? Compression.Gzip : Compression.None,
@@ -42,8 +50,6 @@ public static class CraftedSets
             Files = stats.Entries,
             Sha256 = Convert.ToHexStringLower(SHA256.HashData(stored)),
         };
-        await new BackupCatalog(store).SaveAsync(TestSets.Set(id, lie is null ? archive : lie(archive)), CancellationToken.None);
-        return id;
     }
 
     /// <summary>A tar of the volume root and regular files (name, content) in it.</summary>

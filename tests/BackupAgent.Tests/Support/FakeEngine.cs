@@ -5,8 +5,9 @@ namespace BackupAgent.Tests.Support;
 /// <summary>
 /// An engine in memory, for unit tests of stopping and starting: containers (by ID and name) that stop, taking
 /// <see cref="StopTakes"/> as a real shutdown does, or fail to, and start, or fail to; hooks that exit with the
-/// code given for their command; volumes that exist by name; and helpers that run as <see cref="RunHelper"/> says,
-/// for unit tests of the helper jobs. Everything else is not supported.
+/// code given for their command; volumes that exist by name, created and removed; and helpers that run as
+/// <see cref="RunHelper"/> says, for unit tests of the helper jobs, or (unset) the restore's stage and swap jobs,
+/// run on the volumes' contents in <see cref="Disk"/>. Everything else is not supported.
 /// </summary>
 public sealed class FakeEngine : IContainerEngine
 {
@@ -28,11 +29,21 @@ public sealed class FakeEngine : IContainerEngine
     /// <summary>The names of the volumes that exist.</summary>
     public HashSet<string> Volumes { get; } = [];
 
-    /// <summary>What a helper writes to its stdout and how it exits, by its spec; unset, starting one is not supported.</summary>
+    /// <summary>The volumes' contents, which the stage and swap helpers change as their scripts change the disk.</summary>
+    public FakeDisk Disk { get; } = new();
+
+    /// <summary>What a helper writes to its stdout and how it exits, by its spec; unset, only <see cref="Disk"/>'s jobs run.</summary>
     public Func<HelperSpec, HelperRun>? RunHelper { get; init; }
 
     /// <summary>The helpers started, in order.</summary>
     public List<HelperSpec> Helpers { get; } = [];
+
+    /// <summary>A volume that exists, holding <paramref name="files"/> (path, text).</summary>
+    public void AddVolume(string name, params (string Path, string Text)[] files)
+    {
+        Volumes.Add(name);
+        Disk.Write(name, files);
+    }
 
     public ContainerInfo Add(string name, bool running = true)
     {
@@ -103,12 +114,21 @@ public sealed class FakeEngine : IContainerEngine
     public Task<VolumeInfo?> FindVolumeAsync(string name, CancellationToken cancellationToken) =>
         Task.FromResult(Volumes.Contains(name) ? new VolumeInfo(name, "local", new Dictionary<string, string>(), new Dictionary<string, string>()) : null);
 
-    public Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task CreateVolumeAsync(VolumeInfo volume, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        AddVolume(volume.Name);
+        return Task.CompletedTask;
+    }
 
     public Task<string> CreateScratchVolumeAsync(string purpose, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
-
+    public Task RemoveVolumeAsync(string name, CancellationToken cancellationToken)
+    {
+        Volumes.Remove(name);
+        Disk.Remove(name);
+        return Task.CompletedTask;
+    }
 
     public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => throw new NotSupportedException();
 
@@ -120,9 +140,13 @@ public sealed class FakeEngine : IContainerEngine
 
     public Task CreateContainerAsync(ContainerDefinition definition, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    /// <summary>Starts a helper, which creates the volumes it mounts (as an engine does) and runs once it is fed.</summary>
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken)
     {
-        var run = (RunHelper ?? throw new NotSupportedException())(spec);
+        cancellationToken.ThrowIfCancellationRequested();
+        Func<byte[], HelperRun> run = RunHelper?.Invoke(spec) is { } decided ? _ => decided
+            : FakeDisk.Runs(spec) ? input => Disk.Run(spec, input) : throw new NotSupportedException($"a helper for {spec.Purpose}");
+        Volumes.UnionWith(spec.Mounts.Where(m => !m.IsHostPath).Select(m => m.Source));
         Helpers.Add(spec);
         return Task.FromResult<IHelper>(new FakeHelper(run));
     }
@@ -130,13 +154,20 @@ public sealed class FakeEngine : IContainerEngine
     /// <summary>How a fake helper runs: its whole stdout, then its exit.</summary>
     public sealed record HelperRun(byte[] Output, long ExitCode, string Stderr);
 
-    private sealed class FakeHelper(HelperRun run) : IHelper
+    /// <summary>A helper as a function over its input: it runs on what it was fed once its output or exit is asked for.</summary>
+    private sealed class FakeHelper(Func<byte[], HelperRun> run) : IHelper
     {
-        public Stream StandardOutput { get; } = new MemoryStream(run.Output, writable: false);
+        private readonly MemoryStream _input = new();
+        private HelperRun? _ran;
+        private MemoryStream? _output;
 
-        public Task FeedInputAsync(Stream source, CancellationToken cancellationToken) => source.CopyToAsync(Stream.Null, cancellationToken);
+        public Stream StandardOutput => _output ??= new MemoryStream(Ran.Output, writable: false);
 
-        public Task<HelperExit> WaitAsync(CancellationToken cancellationToken) => Task.FromResult(new HelperExit(run.ExitCode, run.Stderr));
+        private HelperRun Ran => _ran ??= run(_input.ToArray());
+
+        public Task FeedInputAsync(Stream source, CancellationToken cancellationToken) => source.CopyToAsync(_input, cancellationToken);
+
+        public Task<HelperExit> WaitAsync(CancellationToken cancellationToken) => Task.FromResult(new HelperExit(Ran.ExitCode, Ran.Stderr));
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
