@@ -80,6 +80,9 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
 
                 await stage(new StagedTarget(engine, targets[i].Target, targets[i].Token), i, cancellationToken);
             }
+
+            // The last moment a cancel rolls everything back; from the committing record on, it finishes.
+            cancellationToken.ThrowIfCancellationRequested();
         }
         catch (Exception)
         {
