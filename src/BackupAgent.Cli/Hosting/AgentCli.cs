@@ -93,7 +93,8 @@ public static class AgentCli
 
     private static Serilog.Core.Logger CreateLogger(AgentConsole console, bool verbose)
     {
-        var config = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        var config = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information)
+            .Enrich.With(new SettingWording(OptionNames.For));
         return (console.IsTerminal
             ? config.WriteTo.Console(outputTemplate: LogTemplate, standardErrorFromLevel: LogEventLevel.Verbose, theme: ConsoleTheme.None)
             : config.WriteTo.Sink(new TextWriterSink(console.Error, new MessageTemplateTextFormatter(LogTemplate)))).CreateLogger();

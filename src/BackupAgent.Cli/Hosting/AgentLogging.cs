@@ -1,4 +1,6 @@
+using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Running;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting;
@@ -23,7 +25,8 @@ internal static class AgentLogging
             .MinimumLevel.Is(verbose ? LogEventLevel.Debug : Enum.Parse<LogEventLevel>(logging.Level, ignoreCase: true))
             .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.FromLogContext();
+            .Enrich.FromLogContext()
+            .Enrich.With(new SettingWording(JobTerms.For));
         if (logging.Console != "none")
         {
             var formatter = Formatter(logging.Console);

@@ -20,6 +20,7 @@ public static class OptionNames
         Setting.StateDirectory => "--state-dir",
         Setting.Retention => "--keep-*",
         Setting.ToOriginalPaths => "--to-original-paths",
+        Setting.TrustVolumeOptions => "--trust-volume-options",
         _ => throw new ArgumentOutOfRangeException(nameof(setting), setting, "a setting the CLI has no option for"),
     };
 

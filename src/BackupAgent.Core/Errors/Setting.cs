@@ -47,6 +47,9 @@ public enum Setting
 
     /// <summary>Restore the archives of bind mounts into their original host paths.</summary>
     ToOriginalPaths,
+
+    /// <summary>Create volumes with the driver and driver options their manifest names.</summary>
+    TrustVolumeOptions,
 }
 
 /// <summary>
@@ -88,6 +91,7 @@ public sealed class Phrase
         Setting.StateDirectory => "the state directory",
         Setting.Retention => "keep rule",
         Setting.ToOriginalPaths => "restoring into the original host paths",
+        Setting.TrustVolumeOptions => "trusting the manifest's volume options",
         _ => setting.ToString(),
     };
 }

@@ -1,3 +1,4 @@
+using BackupAgent.Core.Errors;
 using Serilog;
 
 namespace BackupAgent.Core.Sets;
@@ -32,15 +33,15 @@ public static class VolumeOptionsPolicy
         var (options, dropped) = Apply(archive, trust);
         if (!trust && archive.Driver is { } driver && driver != "local")
         {
-            log.Warning("Creating volume {Target} with the local driver, not {Driver} of its manifest: a store may not decide how a volume is mounted (give --trust-volume-options to use it)",
-                target, driver);
+            log.Warning("Creating volume {Target} with the local driver, not {Driver} of its manifest: a store may not decide how a volume is mounted (give {Remedy:l} to use it)",
+                target, driver, Setting.TrustVolumeOptions);
         }
 
         if (dropped.Count > 0)
         {
             log.Warning(
-                "Creating volume {Target} with driver {Driver} but without the driver options {Dropped} of its manifest: a store may not decide how a volume is mounted (give --trust-volume-options to use them)",
-                target, Driver(archive, trust), string.Join(", ", dropped));
+                "Creating volume {Target} with driver {Driver} but without the driver options {Dropped} of its manifest: a store may not decide how a volume is mounted (give {Remedy:l} to use them)",
+                target, Driver(archive, trust), string.Join(", ", dropped), Setting.TrustVolumeOptions);
         }
 
         return options;

@@ -24,6 +24,7 @@ public static class JobTerms
         Setting.StateDirectory => "BACKUP_AGENT_STATE_DIR",
         Setting.Retention => "keep rule (keep.last, keep.daily, ...)",
         Setting.ToOriginalPaths => "backup-agent restore --to-original-paths",
+        Setting.TrustVolumeOptions => "backup-agent restore --trust-volume-options",
         _ => throw new ArgumentOutOfRangeException(nameof(setting), setting, "a setting jobs have no key for"),
     };
 

@@ -9,7 +9,12 @@ public sealed class CollectingLog : ILogEventSink
 {
     private readonly List<string> _messages = [];
 
-    public CollectingLog() => Logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(this).CreateLogger();
+    /// <param name="wording">How the settings that events name are worded (as a host's logger words them); null: not at all.</param>
+    public CollectingLog(Func<Core.Errors.Setting, string>? wording = null)
+    {
+        var config = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(this);
+        Logger = (wording is null ? config : config.Enrich.With(new Core.Errors.SettingWording(wording))).CreateLogger();
+    }
 
     public ILogger Logger { get; }
 

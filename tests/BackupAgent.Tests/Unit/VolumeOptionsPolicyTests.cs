@@ -1,3 +1,4 @@
+using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Sets;
 using BackupAgent.Tests.Support;
 
@@ -37,7 +38,7 @@ public sealed class VolumeOptionsPolicyTests
     [Fact]
     public void The_warning_names_the_dropped_options_but_never_their_values()
     {
-        var log = new CollectingLog();
+        var log = new CollectingLog(OptionNames.For);
         var archive = TestSets.Archive("v") with { DriverOptions = new Dictionary<string, string> { ["o"] = "addr=nas,password=hunter2", ["type"] = "cifs" } };
         Assert.Empty(VolumeOptionsPolicy.Choose(archive, "new", trust: false, log.Logger));
         var warning = Assert.Single(log.Messages);
