@@ -70,7 +70,7 @@ public static class AgentCli
         await using var log = CreateLogger(console, args.Flag("--verbose"));
         try
         {
-            var context = new CommandContext(console, log, args); // a bad setting is refused here, not at a scheduled job's first helper
+            var context = new CommandContext(console, log, args); // its settings are read when it first opens something: `run` at start, before any job
             return await command.RunAsync(args, context, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

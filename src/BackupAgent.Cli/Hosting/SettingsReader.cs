@@ -21,12 +21,14 @@ public static class SettingsReader
             : Env("BACKUP_AGENT_HELPER_TIMEOUT") is { } env ? (env, "BACKUP_AGENT_HELPER_TIMEOUT")
             : (configured.HelperTimeoutSeconds?.ToString(CultureInfo.InvariantCulture), "engine.helperTimeoutSeconds");
 
+        var host = args.Value("--docker-host") ?? Env("DOCKER_HOST");
         return new AgentSettings
         {
-            // As Docker clients take them: TLS files from $DOCKER_CERT_PATH only when $DOCKER_TLS_VERIFY is set.
+            // As Docker clients take them: TLS files from $DOCKER_CERT_PATH only when $DOCKER_TLS_VERIFY is set; the
+            // configuration's certificates only for the configuration's engine.
             Engine = new EngineEndpoint(
-                args.Value("--docker-host") ?? Env("DOCKER_HOST") ?? configured.Host ?? AgentSettings.DefaultEngineAddress,
-                args.Value("--docker-cert-path") ?? (Env("DOCKER_TLS_VERIFY") is null ? null : Env("DOCKER_CERT_PATH")) ?? configured.CertPath),
+                host ?? configured.Host ?? AgentSettings.DefaultEngineAddress,
+                args.Value("--docker-cert-path") ?? (Env("DOCKER_TLS_VERIFY") is null ? null : Env("DOCKER_CERT_PATH")) ?? (host is null ? configured.CertPath : null)),
             HelperImage = args.Value("--helper-image") ?? Env("BACKUP_AGENT_HELPER_IMAGE") ?? configured.HelperImage ?? AgentSettings.DefaultHelperImage,
             HelperTimeout = HelperTimeout(timeout),
             HelperOutput = Env(HelperOutputChoice.Setting),

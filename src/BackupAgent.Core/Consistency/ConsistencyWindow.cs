@@ -89,7 +89,8 @@ public sealed class ConsistencyWindow : IAsyncDisposable
 
         try
         {
-            Downtimes = await stopped.RestartAsync(cancellationToken);
+            // Not cancelled: what was stopped runs again whatever happens to the run now.
+            Downtimes = await stopped.RestartAsync(CancellationToken.None);
         }
         catch (BackupAgentException restart)
         {

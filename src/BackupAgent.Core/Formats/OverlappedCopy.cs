@@ -19,7 +19,8 @@ public static class OverlappedCopy
     {
         var filled = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(Depth) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = Task.Run(() => ReadAsync(source, filled.Writer, stop.Token), CancellationToken.None);
+        var token = stop.Token;
+        var reading = Task.Run(() => ReadAsync(source, filled.Writer, token), CancellationToken.None);
         try
         {
             await foreach (var (buffer, count) in filled.Reader.ReadAllAsync(cancellationToken))
@@ -42,7 +43,8 @@ public static class OverlappedCopy
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }
 
-            // Not waited for: a read blocked on a source that no longer moves ends when the caller disposes the source.
+            // Not waited for: a read blocked on a source that no longer moves (a helper's pipe) ends when the caller
+            // ends that source (removes the helper), which every caller does on its failure path.
             throw;
         }
 
@@ -73,7 +75,7 @@ public static class OverlappedCopy
                     break;
                 }
 
-                if (!filled.TryWrite((buffer, n)))
+                if (cancellationToken.IsCancellationRequested || !filled.TryWrite((buffer, n)))
                 {
                     try
                     {

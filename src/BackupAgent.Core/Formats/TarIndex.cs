@@ -70,12 +70,18 @@ public static class TarIndex
         }
     }
 
-    public static async Task<List<TarIndexEntry>> ReadAsync(Stream input, CancellationToken cancellationToken)
+    /// <summary>Reads an index of at most <paramref name="maxEntries"/> entries (its archive's count: an index cannot hold more, whatever a store did to it).</summary>
+    public static async Task<List<TarIndexEntry>> ReadAsync(Stream input, CancellationToken cancellationToken, long maxEntries = long.MaxValue)
     {
         var entries = new List<TarIndexEntry>();
         using var reader = new StreamReader(input, leaveOpen: true);
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
+            if (entries.Count >= maxEntries)
+            {
+                throw new InvalidDataException($"it holds more than the {maxEntries} entries of its archive");
+            }
+
             if (line.Length > 0)
             {
                 var entry = JsonSerializer.Deserialize<TarIndexEntry>(line, Json) ?? throw new InvalidDataException("empty index record");

@@ -98,13 +98,15 @@ public sealed class TarStats(bool index = false)
         }
 
         var type = (char)_header[156];
-        var size = ParseNumber(_header.AsSpan(124, 12));
+        var size = Checked(ParseNumber(_header.AsSpan(124, 12)));
         var padded = (size + Block - 1) / Block * Block;
         switch (type)
         {
             case 'x' or 'L' or 'K':
+                // GNU tar honours a record of any size; one this parser would not read could hide what follows it.
                 _extensionType = type;
-                _extension = size is > 0 and <= MaxExtensionBytes ? new MemoryStream((int)size) : null;
+                _extension = size <= MaxExtensionBytes ? new MemoryStream((int)size)
+                    : throw new InvalidDataException($"a tar extension record of {size} bytes is beyond the {MaxExtensionBytes} this agent reads");
                 _skip = padded;
                 if (_skip == 0)
                 {
@@ -119,7 +121,7 @@ public sealed class TarStats(bool index = false)
 
         if (_pax?.TryGetValue("size", out var paxSize) == true && long.TryParse(paxSize, NumberStyles.None, CultureInfo.InvariantCulture, out var s))
         {
-            size = s;
+            size = Checked(s);
             padded = (size + Block - 1) / Block * Block;
         }
 
@@ -215,6 +217,12 @@ public sealed class TarStats(bool index = false)
             (_pending, _hash) = (null, null);
         }
     }
+
+    /// <summary>A size a tar may declare: none is negative (a base-256 field with its sign bit) or beyond 2^50 (no sum may overflow).</summary>
+    private static long Checked(long size) =>
+        size is >= 0 and <= MaxSize ? size : throw new InvalidDataException($"a tar header declares a size of {size} bytes");
+
+    private const long MaxSize = 1L << 50;
 
     /// <summary>A NUL-terminated text field (or record), as UTF-8.</summary>
     private static string Text(ReadOnlySpan<byte> field)

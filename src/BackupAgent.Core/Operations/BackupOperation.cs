@@ -59,6 +59,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
                 await writer.WriteAsync(source, ct);
             }
 
+            writer.RequireArchives();
             return writer.Archives;
         }, cancellationToken);
         var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);

@@ -28,6 +28,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         }
 
         var expected = await ReadIndexAsync(store, set, archive, key, cancellationToken);
+
         var scratch = await engine.CreateScratchVolumeAsync($"deep verify of {archive.Volume}", cancellationToken);
         try
         {
@@ -58,7 +59,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         Exception? unreadable = null;
         try
         {
-            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken);
+            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken, maxEntries: archive.Files);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or BackupAgentException)
         {

@@ -29,9 +29,24 @@ internal sealed class IndexWriter : IAsyncDisposable
             await writer.FinishAsync(ct);
             (_bytes, _sha256) = (writer.Bytes, writer.Sha256);
         }, cancellationToken);
+
+        // An index that cannot be written (a store that fails) takes no more entries, so that the read feeding it
+        // fails with the index's error instead of waiting on a queue nobody empties.
+        _ = _write.ContinueWith(_ => _entries.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
     }
 
-    public ValueTask AddAsync(TarIndexEntry entry, CancellationToken cancellationToken) => _entries.Writer.WriteAsync(entry, cancellationToken);
+    public async ValueTask AddAsync(TarIndexEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _entries.Writer.WriteAsync(entry, cancellationToken);
+        }
+        catch (ChannelClosedException) when (_write.IsCompleted)
+        {
+            await _write;
+            throw;
+        }
+    }
 
     /// <summary>Commits the index (its archive is committed); returns its size and SHA-256 as stored.</summary>
     public async Task<(long Bytes, string Sha256)> CommitAsync()

@@ -36,13 +36,19 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
         return archive;
     }
 
-    /// <summary>Writes the manifest (the set exists from then on) and returns the set.</summary>
-    public async Task<BackupSet> CommitAsync(DateTimeOffset createdAt, string? sourceContainer, IReadOnlyList<Downtime> downtimes, CancellationToken cancellationToken)
+    /// <summary>Fails when no source could be read (each was skipped): a set needs an archive.</summary>
+    public void RequireArchives()
     {
         if (_archives.Count == 0)
         {
             throw new BackupAgentException("nothing was backed up: no source could be read as a directory");
         }
+    }
+
+    /// <summary>Writes the manifest (the set exists from then on) and returns the set.</summary>
+    public async Task<BackupSet> CommitAsync(DateTimeOffset createdAt, string? sourceContainer, IReadOnlyList<Downtime> downtimes, CancellationToken cancellationToken)
+    {
+        RequireArchives();
 
         var catalog = new BackupCatalog(store);
         var set = new BackupSet
@@ -60,7 +66,7 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
         return set;
     }
 
-    /// <summary>Removes what an uncommitted set wrote (its archives, indexes and manifest MAC).</summary>
+    /// <summary>Removes what an uncommitted set wrote (its manifest if a failed save left one, archives, indexes and manifest MAC).</summary>
     public async ValueTask DisposeAsync()
     {
         if (_committed)
@@ -69,7 +75,8 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
         }
 
         var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = _archives };
-        foreach (var item in SetLayout.ArchiveItems(partial).Append(SetLayout.Mac(id)))
+        // The manifest first: a save that reported a failure may still have landed (an S3 timeout).
+        foreach (var item in SetLayout.ArchiveItems(partial).Prepend(SetLayout.Manifest(id)).Append(SetLayout.Mac(id)))
         {
             try
             {

@@ -30,7 +30,6 @@ public sealed record BackupSet
     /// <summary>What a person should look at, e.g. a volume that shrank sharply since its previous backup.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    /// <summary>The store items of the set besides its manifest: every archive and its index.</summary>
     /// <summary>Finds an archive by volume name (or bind mount host path), or else by the path the source container mounted it at.</summary>
     public ArchiveInfo? FindArchive(string volume) =>
         Archives.FirstOrDefault(a => a.Volume == volume) ?? Archives.FirstOrDefault(a => a.MountPath == volume);

@@ -102,7 +102,8 @@ public static class ConfigLoader
         Path.GetFullPath(path, Path.GetDirectoryName(options.SourceFile) ?? "/");
 
     /// <summary>
-    /// The state directory (run history, volume locks): state: in the file; by default /var/lib/backup-agent when the
+    /// The directory of the run history: state: in the file (the stop journal and volume locks are in the agent's
+    /// --state-dir, which recover reads too); by default /var/lib/backup-agent when the
     /// file is under /etc, else a folder "state" next to the file.
     /// </summary>
     public static string StateDirectory(this AgentOptions options) =>

@@ -160,7 +160,8 @@ internal sealed class StaleJournal(TestScope scope, string? host)
 
     private async Task<(string Volume, string App)> AppAsync(string stem, string[] appArgs)
     {
-        const string Data = "head -c 64000000 /dev/urandom > /d/big";
+        // Big enough that the read outlasts the kill that follows its first log line (about a second here).
+        const string Data = "head -c 320000000 /dev/urandom > /d/big";
         if (host is not null)
         {
             Assert.Empty(appArgs); // CreateAppOnAsync takes none

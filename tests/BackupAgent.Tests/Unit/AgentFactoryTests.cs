@@ -83,7 +83,7 @@ public sealed class AgentFactoryTests : IDisposable
     }
 
     [Fact]
-    public void The_configurations_engine_section_counts_only_where_no_option_or_variable_says_otherwise()
+    public void The_configurations_engine_section_counts_only_where_no_option_or_variable_says_otherwise_and_its_certificates_only_for_its_engine()
     {
         var configured = new EngineOptions { Host = "tcp://from-yaml:2375", CertPath = "/yaml/certs", HelperImage = "yaml:image", HelperTimeoutSeconds = 600 };
 
@@ -92,7 +92,8 @@ public sealed class AgentFactoryTests : IDisposable
 
         Assert.Equal(("tcp://from-yaml:2375", "/yaml/certs", "yaml:image", TimeSpan.FromMinutes(10)),
             (fromYaml.Engine.Address, fromYaml.Engine.TlsCertPath, fromYaml.HelperImage, fromYaml.HelperTimeout));
-        Assert.Equal(("tcp://from-env:2375", "env:image", TimeSpan.FromMinutes(1)), (overridden.Engine.Address, overridden.HelperImage, overridden.HelperTimeout));
+        Assert.Equal(("tcp://from-env:2375", null, "env:image", TimeSpan.FromMinutes(1)),
+            (overridden.Engine.Address, overridden.Engine.TlsCertPath, overridden.HelperImage, overridden.HelperTimeout));
     }
 
     private static AgentSettings Read(string[] tokens, Dictionary<string, string?> environment, EngineOptions? configured = null) =>

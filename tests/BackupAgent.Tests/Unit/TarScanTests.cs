@@ -58,6 +58,37 @@ public sealed class TarScanTests : IDisposable
         Assert.Equal(stats.Entries, indexed);
     }
 
+    [Fact]
+    public void A_header_declaring_a_negative_size_is_damage_not_a_smaller_count()
+    {
+        var header = Header('0', size: 0);
+        header[124] = 0xFF; // base-256 with its sign bit: -1
+        header.AsSpan(125, 11).Fill(0xFF);
+
+        var e = Assert.Throws<InvalidDataException>(() => new TarStats().Append(Sealed(header)));
+        Assert.Equal("a tar header declares a size of -1 bytes", e.Message);
+    }
+
+    [Fact]
+    public void An_extension_record_beyond_what_the_parser_reads_is_damage_not_skipped()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => new TarStats().Append(Sealed(Header('x', size: 2 << 20))));
+        Assert.Contains("a tar extension record of 2097152 bytes", e.Message);
+    }
+
+    /// <summary>A ustar header of <paramref name="type"/> declaring <paramref name="size"/> (octal), without its checksum (the parser reads none).</summary>
+    private static byte[] Header(char type, long size)
+    {
+        var header = new byte[512];
+        "./crafted"u8.CopyTo(header);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0')).CopyTo(header, 124);
+        header[156] = (byte)type;
+        "ustar\0"u8.CopyTo(header.AsSpan(257));
+        return header;
+    }
+
+    private static byte[] Sealed(byte[] header) => [.. header, .. new byte[1024]];
+
     /// <summary>
     /// A tree with what trips tar parsers: long names (in ustar, split into prefix and name) and link targets,
     /// non-ASCII and odd names, links, empty files and directories, a FIFO, special modes, a sub-second mtime.
