@@ -6,9 +6,11 @@ HELPER_IMAGE=${BACKUP_AGENT_HELPER_IMAGE:-backup-agent-helper:latest}
 # Seconds since the epoch with nanoseconds.
 now() { date +%s.%N; }
 
-# Runs "$@" and prints its wall time in seconds (3 decimals) to stdout; its own output goes to stderr.
+# Runs "$@" and prints its wall time in seconds (3 decimals) to stdout; its own output goes to stderr. Each timed
+# step starts with nothing of an earlier step left to write back (sync first), so it pays only for its own writes.
 timed() {
   local t0 t1
+  sync
   t0=$(now)
   "$@" >&2 || { echo "bench: failed: $*" >&2; return 1; }
   t1=$(now)

@@ -79,6 +79,7 @@ public sealed class MigrateCommand : ICommand
                 containers = result.Containers,
                 leftStopped = result.StoppedOnSource,
                 downtimes = result.Downtimes,
+                problems = result.Problems,
             });
         }
         else
@@ -102,7 +103,12 @@ public sealed class MigrateCommand : ICommand
             }
         }
 
-        if (!result.Ok)
+        foreach (var problem in result.Problems)
+        {
+            context.Console.Error.WriteLine($"backup-agent: the migration to {target.Endpoint} is complete, but {problem}");
+        }
+
+        if (result.Volumes.Any(v => !v.Verified))
         {
             context.Console.Error.WriteLine("backup-agent: migrate failed: the target does not match the source");
         }

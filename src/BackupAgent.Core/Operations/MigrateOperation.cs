@@ -35,7 +35,10 @@ public sealed record MigratedVolume(string Source, string Target, bool Created, 
 public sealed record MigrateResult(
     bool DryRun, IReadOnlyList<MigratedVolume> Volumes, IReadOnlyList<string> Containers, IReadOnlyList<string> StoppedOnSource, string? BackupSetId, IReadOnlyList<Downtime> Downtimes)
 {
-    public bool Ok => Volumes.All(v => v.Verified);
+    /// <summary>What failed once the data was moved (a container that did not start again on the source, a post-backup hook): the migration is complete, but the run fails.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
+    public bool Ok => Volumes.All(v => v.Verified) && Problems.Count == 0;
 }
 
 /// <summary>
@@ -116,12 +119,10 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             }
         }
 
-        if (problems.Count > 0)
+        return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, window.Downtimes)
         {
-            throw new BackupAgentException($"the migration to {target.Endpoint} is complete, but {string.Join("; ", problems)}");
-        }
-
-        return new MigrateResult(false, moved, definitions.Select(d => d.Name).ToList(), request.LeaveStopped ? toStop : [], via is null ? null : runId, window.Downtimes);
+            Problems = problems,
+        };
     }
 
     /// <summary>Locks the source volumes on the source engine and the target volumes on the target engine, in one fixed order.</summary>

@@ -19,8 +19,13 @@ public sealed class MigrateJobKind : IJobKind
     {
         var results = await MigrateAsync(run, dryRun: false, cancellationToken);
         var differing = results.SelectMany(r => r.Volumes).Where(v => !v.Verified).ToList();
-        return differing.Count > 0
-            ? throw new BackupAgentException($"the copy of {string.Join(", ", differing.Select(v => $"'{v.Source}'"))} on {run.Job.TargetEngine} differs from the source: {string.Join("; ", differing.SelectMany(v => v.Differences).Take(5))}")
+        if (differing.Count > 0)
+        {
+            throw new BackupAgentException($"the copy of {string.Join(", ", differing.Select(v => $"'{v.Source}'"))} on {run.Job.TargetEngine} differs from the source: {string.Join("; ", differing.SelectMany(v => v.Differences).Take(5))}");
+        }
+
+        return results.SelectMany(r => r.Problems).ToList() is { Count: > 0 } problems
+            ? throw new BackupAgentException($"the migration to {run.Job.TargetEngine} is complete, but {string.Join("; ", problems)}")
             : new JobResult(results.Select(r => r.BackupSetId).OfType<string>().ToList(), results.SelectMany(r => r.Volumes).Sum(v => v.ContentBytes));
     }
 

@@ -101,6 +101,25 @@ public sealed class MigrateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failed_post_backup_hook_fails_a_migration_that_is_complete_and_its_result_is_still_printed()
+    {
+        var volume = await _scope.CreateVolumeAsync("posthook");
+        _scope.TrackOn(_target, "volume", volume);
+        await TestScope.ShellInVolumeAsync(volume, "echo moved > /d/f");
+        await _scope.RunContainerAsync("posthook-app", ["-v", $"{volume}:/d", "--label", "backup-agent.post-backup=exit 4"], "sleep 1000");
+
+        var result = await Agent.RunAsync("migrate", "--to-engine", _target, "--volume", volume, "--json", "--state-dir", Path.Combine(_scope.Directory, "state"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"the migration to {_target} is complete, but the post-backup hook in", result.Stderr);
+        var json = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.False(json.GetProperty("ok").GetBoolean());
+        Assert.True(json.GetProperty("volumes")[0].GetProperty("verified").GetBoolean());
+        Assert.Contains("exited with code 4", json.GetProperty("problems")[0].GetString());
+        Assert.Equal("moved", (await DockerCli.RunOnAsync(_target, "run", "--rm", "--log-driver", "none", "-v", $"{volume}:/d", DockerCli.HelperImage, "cat", "/d/f")).Trim());
+    }
+
+    [Fact]
     public async Task An_unreachable_target_fails_before_anything_on_the_source_is_stopped()
     {
         var volume = await _scope.CreateVolumeAsync("unreach");
