@@ -7,7 +7,7 @@ public sealed class RecoverCommand : ICommand
     public string Name => "recover";
 
     public string Help => """
-        backup-agent recover [--state-dir DIR]
+        backup-agent recover [--state-dir DIR] [--config PATH]
 
         Starts the containers that a backup or restore stopped and could not start again because the agent was
         killed (SIGKILL, OOM, reboot), as recorded in the journal of stopped containers. A container that another
@@ -15,12 +15,19 @@ public sealed class RecoverCommand : ICommand
         recreated under its name since (docker compose up) is left as it is; those on another engine are left to a
         run against it. Prints what it did. Exit 1 when a container did not start: the journal keeps it, and every
         later run tries again without failing because of it. Every backup, restore and migrate does this first, too.
+          --config PATH   recover against the engine of this configuration's engine: section (the scheduled agent's),
+                          unless --docker-host or DOCKER_HOST names another
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [];
+    public IReadOnlyList<OptionSpec> Options { get; } = [new("--config")];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        if (args.Value("--config") is not null)
+        {
+            context.Configure(AgentSetup.LoadConfig(args).Engine);
+        }
+
         await using var engine = context.OpenEngine();
 
         // Helpers a killed agent left are removed first (one may still be unpacking into a target recovery settles).

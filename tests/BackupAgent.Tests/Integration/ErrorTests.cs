@@ -43,6 +43,18 @@ public sealed class ErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recover_with_a_configuration_goes_to_the_engine_of_its_engine_section()
+    {
+        var config = Scheduling.ConfigFile.Write(_scope.Directory,
+            "engine: { host: unix:///tmp/no-such-configured-docker.sock }\n" + Scheduling.ConfigFile.Jobs(Scheduling.ConfigFile.Job("nightly", "0 0 3 * * ?", _scope.Backups, "x1")));
+
+        var result = await Agent.RunAsync("recover", "--config", config, "--state-dir", Path.Combine(_scope.Directory, "state"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot reach the Docker engine at unix:///tmp/no-such-configured-docker.sock", result.Stderr);
+    }
+
+    [Fact]
     public async Task A_destination_that_is_a_file_exits_2_and_an_uncreatable_one_exits_1()
     {
         var volume = await _scope.CreateVolumeAsync("dest");
