@@ -20,16 +20,14 @@ public sealed class ConsistencyWindow : IAsyncDisposable
     private readonly string _runId;
     private readonly ConsistencyPlan _plan;
     private readonly ILogger _log;
+    private readonly TimeSpan? _stopTimeout;
     private readonly List<string> _problems = [];
     private bool _closed;
 
-    private ConsistencyWindow(ContainerStopper stopper, HookRunner hooks, string runId, ConsistencyPlan plan, ILogger log)
+    private ConsistencyWindow(ContainerStopper stopper, HookRunner hooks, string runId, ConsistencyPlan plan, TimeSpan? stopTimeout, ILogger log)
     {
-        (_stopper, _hooks, _runId, _plan, _log) = (stopper, hooks, runId, plan, log);
+        (_stopper, _hooks, _runId, _plan, _stopTimeout, _log) = (stopper, hooks, runId, plan, stopTimeout, log);
     }
-
-    /// <summary>Overrides each container's own stop timeout.</summary>
-    public TimeSpan? StopTimeout { get; init; }
 
     /// <summary>How long each container was down, once <see cref="WhileStoppedAsync{T}"/> has started them again.</summary>
     public IReadOnlyList<Downtime> Downtimes { get; private set; } = [];
@@ -42,7 +40,7 @@ public sealed class ConsistencyWindow : IAsyncDisposable
         IContainerEngine engine, ContainerStopper stopper, string runId, ConsistencyPlan plan, string unchanged, ILogger log, CancellationToken cancellationToken,
         TimeSpan? stopTimeout = null)
     {
-        var window = new ConsistencyWindow(stopper, new HookRunner(engine, log), runId, plan, log) { StopTimeout = stopTimeout };
+        var window = new ConsistencyWindow(stopper, new HookRunner(engine, log), runId, plan, stopTimeout, log);
         try
         {
             var fatal = (await window._hooks.RunAsync("pre-backup", plan.PreHooks, cancellationToken)).Where(f => f.Hook.FailRunOnError).Select(f => f.Failure).ToList();
@@ -64,7 +62,7 @@ public sealed class ConsistencyWindow : IAsyncDisposable
     /// </summary>
     public async Task<T> WhileStoppedAsync<T>(Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken, bool leaveStopped = false)
     {
-        var stopped = await _stopper.StopAsync(_runId, _plan.Stop, StopTimeout, cancellationToken);
+        var stopped = await _stopper.StopAsync(_runId, _plan.Stop, _stopTimeout, cancellationToken);
         T value;
         try
         {

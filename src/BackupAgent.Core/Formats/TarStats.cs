@@ -316,8 +316,6 @@ public sealed class TarStatsStream(Stream inner, Func<TarIndexEntry, Cancellatio
     }
 
     protected override void OnRead(ReadOnlySpan<byte> data) => Stats.Append(data);
-
-    protected override void OnWrite(ReadOnlySpan<byte> data) => Stats.Append(data);
 }
 
 /// <summary>

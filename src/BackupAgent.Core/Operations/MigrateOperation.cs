@@ -82,7 +82,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         List<MigratedVolume> moved;
         if (via is null)
         {
-            moved = await window.WhileStoppedAsync(ct => OnTargetAsync(() => StreamAsync(steps, states, ct)), cancellationToken, request.LeaveStopped);
+            moved = await window.WhileStoppedAsync(ct => StreamAsync(steps, states, ct), cancellationToken, request.LeaveStopped);
         }
         else if (request.LeaveStopped)
         {
@@ -92,7 +92,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             {
                 await WriteSetAsync(writer, steps, ct);
                 var set = await writer.CommitAsync(createdAt, request.Container, [], ct);
-                return await OnTargetAsync(() => RestoreSetAsync(set, steps, states, ct));
+                return await RestoreSetAsync(set, steps, states, ct);
             }, cancellationToken, leaveStopped: true);
         }
         else
@@ -101,7 +101,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log);
             await window.WhileStoppedAsync(ct => WriteSetAsync(writer, steps, ct), cancellationToken);
             var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);
-            moved = await OnTargetAsync(() => RestoreSetAsync(set, steps, states, cancellationToken));
+            moved = await RestoreSetAsync(set, steps, states, cancellationToken);
         }
 
         var problems = await window.CloseAsync();
@@ -282,23 +282,6 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
         }
 
         return writer.Archives;
-    }
-
-    /// <summary>
-    /// A swap into the target that did not finish stays a failure of the target alone: a migration journals nothing on
-    /// the target, so it must not keep the source's containers stopped waiting for a recovery there.
-    /// </summary>
-    private async Task<T> OnTargetAsync<T>(Func<Task<T>> swap)
-    {
-        try
-        {
-            return await swap();
-        }
-        catch (SwapIncompleteException e)
-        {
-            throw new BackupAgentException(
-                new Phrase($"{e.InnerException!.Message}; a target on {target.Endpoint} is half replaced: migrate again with {Setting.Force} to replace it"), inner: e);
-        }
     }
 
     /// <summary>Restores the via store's set (a set that stays, as a backup) on the target, then compares each target with its archive's index.</summary>

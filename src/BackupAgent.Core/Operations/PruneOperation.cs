@@ -42,7 +42,7 @@ public sealed class PruneOperation(IBackupStore store, ILogger log, TimeProvider
             var set = verdict.Set;
             log.Information("Deleting backup set {SetId} of {CreatedAt}", set.Id, set.CreatedAt);
             await catalog.DeleteManifestAsync(set, cancellationToken);
-            foreach (var item in SetLayout.ArchiveItems(set))
+            foreach (var item in SetLayout.ArchiveItems(set.Id, set.Archives))
             {
                 await store.DeleteAsync(item, cancellationToken);
             }

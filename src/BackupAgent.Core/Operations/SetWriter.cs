@@ -74,9 +74,8 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
             return;
         }
 
-        var partial = new BackupSet { Id = id, CreatedAt = default, ToolVersion = ToolVersion.Current, Archives = _archives };
         // The manifest first: a save that reported a failure may still have landed (an S3 timeout).
-        foreach (var item in SetLayout.ArchiveItems(partial).Prepend(SetLayout.Manifest(id)).Append(SetLayout.Mac(id)))
+        foreach (var item in SetLayout.ArchiveItems(id, _archives).Prepend(SetLayout.Manifest(id)).Append(SetLayout.Mac(id)))
         {
             try
             {

@@ -58,12 +58,14 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// then swaps them all in: either every target gets its new contents, or (a staging failed) every one is as it was
     /// and the volumes made for it are removed. With a <paramref name="journal"/>, each state is recorded before it is
     /// entered (a volume counts as created once it is), so that recovery can settle a run that dies midway. Once the
-    /// first swap has begun nothing cancels it; a swap that fails throws <see cref="SwapIncompleteException"/>.
+    /// first swap has begun nothing cancels it; a swap that fails throws <see cref="SwapIncompleteException"/> (journalled)
+    /// or names the half-replaced target (without a journal).
     /// </summary>
     public static async Task StageThenSwapAsync(
         IContainerEngine engine, IReadOnlyList<StagedRestore> planned, Func<int, CancellationToken, Task> create, Func<StagedTarget, int, CancellationToken, Task> stage,
         Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
     {
+        var journalled = journal is not null;
         journal ??= (_, _) => Task.CompletedTask;
         var targets = planned.Select(t => t with { Created = false }).ToArray();
         await journal(targets, cancellationToken);
@@ -101,7 +103,11 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
             }
             catch (BackupAgentException e)
             {
-                throw new SwapIncompleteException(target.Target, e);
+                // Journalled, recovery completes the swap (and the target's users wait for it); not journalled (a
+                // migration's target), nothing will, and nothing must wait: running again replaces the target.
+                throw journalled
+                    ? new SwapIncompleteException(target.Target, e)
+                    : new BackupAgentException(new Phrase($"{e.Message}; '{target.Target}' on {engine.Endpoint} is half replaced: run again with {Setting.Force} to replace it"), inner: e);
             }
         }
 

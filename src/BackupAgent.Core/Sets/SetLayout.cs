@@ -33,6 +33,6 @@ public static class SetLayout
         archiveFile + ".index.jsonl.gz" + (encrypted ? EncryptedSuffix : "");
 
     /// <summary>The store names of a set's archives and indexes (not its manifest or MAC).</summary>
-    public static IEnumerable<string> ArchiveItems(BackupSet set) =>
-        set.Archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => Item(set.Id, file));
+    public static IEnumerable<string> ArchiveItems(string setId, IEnumerable<ArchiveInfo> archives) =>
+        archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => Item(setId, file));
 }
