@@ -150,6 +150,22 @@ public sealed class UntrustedStoreTests : IAsyncLifetime
         Assert.Contains("index 'vol.tar.index.jsonl.gz' of 'vol' cannot be read", result.Stderr);
     }
 
+    [Fact]
+    public async Task An_index_changed_in_the_store_fails_a_deep_verify_naming_it_against_its_pin()
+    {
+        var volume = await _scope.CreateVolumeAsync("pinned");
+        await TestScope.ShellInVolumeAsync(volume, "echo real > /d/file");
+        var id = (await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", volume, "--compression", "none")).Stdout.Split('\n')[0].Split(' ')[^1];
+        var index = Directory.GetFiles(Path.Combine(_scope.Backups, id), "*.index.jsonl.gz").Single();
+        await File.WriteAllBytesAsync(index, CraftedSets.Gzip("{\"p\":\".\",\"t\":\"5\",\"m\":493,\"u\":0,\"g\":0,\"mt\":0,\"s\":0}\n"u8.ToArray()));
+
+        var result = await Agent.RunAsync("verify", "--from", _scope.Backups, "--backup", id, "--deep");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result);
+        Assert.Contains($"index '{Path.GetFileName(index)}' of '{volume}' is corrupt or truncated", result.Stderr);
+    }
+
     private Task<string> StoreBindAsync(string hostPath) =>
         CraftedSets.StoreAsync(_scope.Backups, hostPath, Payload, lie: a => a with { Kind = SourceKind.Bind, Volume = hostPath, MountPath = "/app" });
 
