@@ -24,7 +24,12 @@ public sealed class BackupCommand : ICommand
                              that were running). Label backup-agent.stop=true|false on a container opts
                              it in or out either way. The stop is journalled: see 'recover'.
           --stop-timeout S   seconds to wait before a stopping container is killed (default: its own)
-          --dry-run          print the plan (sources, archives, containers to stop, hooks) and do nothing
+          --exclude PATTERN  leave out what matches this GNU tar pattern (repeatable), relative to each
+                             source's root: '*.log' and 'cache' match at any depth, '/cache' only at the
+                             root; a directory that matches goes with all it holds. The label
+                             backup-agent.exclude=PATTERN,... on a --container adds its own. The manifest
+                             records them; a restore needs none.
+          --dry-run          print the plan (sources, archives, exclusions, containers to stop, hooks) and do nothing
         Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and
         backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user,
         backup-agent.hook-timeout=SECONDS, default 300). A failing pre-backup hook fails the run unless
@@ -43,6 +48,7 @@ public sealed class BackupCommand : ICommand
         new("--compression"),
         new("--stop", IsFlag: true),
         new("--stop-timeout"),
+        new("--exclude", Repeatable: true),
         new("--dry-run", IsFlag: true),
         new("--json", IsFlag: true),
         new("--job"),
@@ -69,6 +75,7 @@ public sealed class BackupCommand : ICommand
         {
             Stop = args.Flag("--stop"),
             StopTimeout = args.Value("--stop-timeout") is { } seconds ? TimeSpan.FromSeconds(Seconds(seconds)) : null,
+            Excludes = args.Values("--exclude"),
         };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
@@ -90,6 +97,10 @@ public sealed class BackupCommand : ICommand
             foreach (var archive in set.Archives)
             {
                 context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
+                if (archive.Excludes.Count > 0)
+                {
+                    context.Console.Out.WriteLine($"    left out: {string.Join(", ", archive.Excludes)}");
+                }
             }
 
             foreach (var downtime in set.Downtimes)

@@ -10,7 +10,7 @@ internal static class DryRunOutput
 {
     public static void Write(CommandContext context, BackupPlan plan, string destination, BackupRequest request, bool json)
     {
-        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key is not null) }).ToList();
+        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key is not null), excludes = s.Excludes }).ToList();
         var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
         var hooks = plan.Consistency.PreHooks.Select(h => new { phase = "pre-backup", container = h.Container, command = h.Command })
             .Concat(plan.Consistency.PostHooks.Select(h => new { phase = "post-backup", container = h.Container, command = h.Command }))
@@ -26,6 +26,10 @@ internal static class DryRunOutput
         foreach (var a in archives)
         {
             output.WriteLine($"  archive {a.file}: {a.kind} {a.volume}{(a.mountPath is null ? "" : $" (mounted at {a.mountPath})")}");
+            foreach (var pattern in a.excludes)
+            {
+                output.WriteLine($"    leave out {pattern}");
+            }
         }
 
         output.WriteLine(stop.Count == 0 ? "  no container is stopped" : $"  stop, in this order: {string.Join(", ", stop)}; start again: {string.Join(", ", Enumerable.Reverse(stop))}");

@@ -20,6 +20,7 @@ public static class AgentCli
         new ListCommand(),
         new VerifyCommand(),
         new PruneCommand(),
+        new CopyCommand(),
         new RecoverCommand(),
         new MigrateCommand(),
         new RunCommand(),

@@ -4,11 +4,11 @@ namespace BackupAgent.Cli.Hosting;
 public static class Usage
 {
     public const string Overview = """
-        backup-agent: back up, restore and verify Docker volumes
+        backup-agent: back up, restore, verify and copy Docker volumes' backups
 
         Commands:
           backup   --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--stop]
-                   [--stop-timeout SECONDS] [--dry-run] [--json]
+                   [--stop-timeout SECONDS] [--exclude PATTERN ...] [--dry-run] [--json]
           restore  --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
                    [--to-original-paths] [--trust-volume-options] [--json]
           recover  start the containers that an agent which was killed left stopped
@@ -18,6 +18,7 @@ public static class Usage
           verify   --from DEST [--backup ID|latest] [--deep] [--json]
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
                    --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
+          copy     --from DEST --to DEST [--backup ID|latest|all] [--volume NAME] [--dry-run] [--json]
           backup   --job NAME [--config PATH] [--json]          run a configured job now
 
         The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):

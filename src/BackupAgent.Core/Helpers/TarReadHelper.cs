@@ -26,15 +26,17 @@ public sealed class TarReadHelper
     /// <summary>What the helper mounts and runs.</summary>
     public HelperSpec Spec { get; }
 
-    /// <summary>Reads a volume (by name) or a host directory (by absolute path).</summary>
-    public static TarReadHelper OfVolume(string volume, string purpose) => new(HelperJob.Reading(purpose, volume, Script));
+    /// <summary>Reads a volume (by name) or a host directory (by absolute path), leaving out what <paramref name="excludes"/> match (see <see cref="ExcludePatterns"/>).</summary>
+    public static TarReadHelper OfVolume(string volume, string purpose, IReadOnlyList<string>? excludes = null) =>
+        new(HelperJob.Reading(purpose, volume, Script, ExcludePatterns.TarArguments(excludes ?? [])));
 
     /// <summary>
     /// Reads the mount of <paramref name="container"/> at <paramref name="mountPath"/>, through all of the container's
-    /// mounts; <paramref name="nested"/> are the paths (relative to it) of other mounts inside it, left out.
+    /// mounts; <paramref name="nested"/> are the paths (relative to it) of other mounts inside it, left out (literally),
+    /// and so is what <paramref name="excludes"/> match.
     /// </summary>
-    public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose) =>
-        new(HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. nested.Select(p => $"--exclude=./{p}")]));
+    public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose, IReadOnlyList<string>? excludes = null) =>
+        new(HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. nested.Select(p => $"--exclude=./{p}"), .. ExcludePatterns.TarArguments(excludes ?? [])]));
 
     /// <summary>Starts the helper; a failure is named <paramref name="what"/> (e.g. "reading volume 'db'").</summary>
     public async Task<Running> StartAsync(IContainerEngine engine, string what, CancellationToken cancellationToken) =>

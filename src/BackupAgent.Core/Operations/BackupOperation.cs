@@ -21,6 +21,9 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
     public IReadOnlyList<Hook> PreHooks { get; init; } = [];
 
     public IReadOnlyList<Hook> PostHooks { get; init; } = [];
+
+    /// <summary>GNU tar patterns, relative to each source's root, that the backup leaves out (see <see cref="Helpers.ExcludePatterns"/>); a container's label adds its own.</summary>
+    public IReadOnlyList<string> Excludes { get; init; } = [];
 }
 
 /// <summary>What a backup will do: the sources, the containers it stops and the hooks it runs.</summary>

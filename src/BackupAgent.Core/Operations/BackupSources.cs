@@ -9,6 +9,9 @@ namespace BackupAgent.Core.Operations;
 /// <summary>One thing to archive: a volume or bind mount, and the helper that reads it.</summary>
 public sealed record BackupSource(SourceKind Kind, string Volume, string FileStem, string? MountPath, VolumeInfo? Info, IReadOnlyList<string> Containers, TarReadHelper Reader)
 {
+    /// <summary>What the read leaves out (see <see cref="ExcludePatterns"/>), as the manifest records it.</summary>
+    public IReadOnlyList<string> Excludes { get; init; } = [];
+
     internal ArchiveInfo Describe(string file, Compression compression, string? encryption, ArchiveWriter written, TarStats stats) => new()
     {
         File = file,
@@ -26,6 +29,7 @@ public sealed record BackupSource(SourceKind Kind, string Volume, string FileSte
         ContentBytes = stats.ContentBytes,
         Files = stats.Entries,
         Sha256 = written.Sha256,
+        Excludes = Excludes,
     };
 }
 
@@ -39,15 +43,16 @@ internal static class BackupSources
             throw new BadInputException(new Phrase($"give either {Setting.Volume} or {Setting.Container}, not both"));
         }
 
+        var excludes = ExcludePatterns.Normalize(request.Excludes, "backup");
         var sources = request.Container is { } container
-            ? await FromContainerAsync(engine, container, cancellationToken)
+            ? await FromContainerAsync(engine, container, excludes, cancellationToken)
             : request.Volumes.Count > 0
-                ? await FromVolumesAsync(engine, request.Volumes, cancellationToken)
+                ? await FromVolumesAsync(engine, request.Volumes, excludes, cancellationToken)
                 : throw new BadInputException(new Phrase($"backup needs {Setting.Volume} NAME or {Setting.Container} NAME"));
         return UniqueStems(sources);
     }
 
-    private static async Task<List<BackupSource>> FromVolumesAsync(IContainerEngine engine, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    private static async Task<List<BackupSource>> FromVolumesAsync(IContainerEngine engine, IReadOnlyList<string> names, IReadOnlyList<string> excludes, CancellationToken cancellationToken)
     {
         var sources = new List<BackupSource>();
         var missing = new List<string>();
@@ -59,8 +64,8 @@ internal static class BackupSources
                 continue;
             }
 
-            var reader = TarReadHelper.OfVolume(name, $"backup of volume {name}");
-            sources.Add(new BackupSource(SourceKind.Volume, name, Stem(name), null, volume, [], reader));
+            var reader = TarReadHelper.OfVolume(name, $"backup of volume {name}", excludes);
+            sources.Add(new BackupSource(SourceKind.Volume, name, Stem(name), null, volume, [], reader) { Excludes = excludes });
         }
 
         return missing.Count > 0
@@ -68,9 +73,10 @@ internal static class BackupSources
             : sources;
     }
 
-    private static async Task<List<BackupSource>> FromContainerAsync(IContainerEngine engine, string name, CancellationToken cancellationToken)
+    private static async Task<List<BackupSource>> FromContainerAsync(IContainerEngine engine, string name, IReadOnlyList<string> requested, CancellationToken cancellationToken)
     {
         var container = await engine.GetContainerAsync(name, cancellationToken);
+        var excludes = ExcludePatterns.Normalize([.. requested, .. ExcludePatterns.FromLabels(container.Labels, container.Name)], "backup");
         var mounts = container.Mounts.Where(m => m.Kind is MountKind.Volume or MountKind.Bind).ToList();
         if (mounts.Count == 0)
         {
@@ -83,11 +89,11 @@ internal static class BackupSources
             var nested = mounts
                 .Where(m => m != mount && m.Destination.StartsWith(mount.Destination.TrimEnd('/') + "/", StringComparison.Ordinal))
                 .Select(m => m.Destination[(mount.Destination.TrimEnd('/').Length + 1)..]);
-            var reader = TarReadHelper.OfContainerMount(container.Id, mount.Destination, nested, $"backup of {mount.Destination} of container {container.Name}");
+            var reader = TarReadHelper.OfContainerMount(container.Id, mount.Destination, nested, $"backup of {mount.Destination} of container {container.Name}", excludes);
             var kind = mount.Kind == MountKind.Bind ? SourceKind.Bind : SourceKind.Volume;
             var info = kind == SourceKind.Volume ? await engine.FindVolumeAsync(mount.Name, cancellationToken) : null;
             var stem = kind == SourceKind.Bind ? "bind" + Stem(mount.Name) : Stem(mount.Name);
-            sources.Add(new BackupSource(kind, mount.Name, stem, mount.Destination, info, [container.Name], reader));
+            sources.Add(new BackupSource(kind, mount.Name, stem, mount.Destination, info, [container.Name], reader) { Excludes = excludes });
         }
 
         return sources;

@@ -41,6 +41,47 @@ public sealed class BackupCatalog(IBackupStore store)
         await store.WriteBytesAsync(SetLayout.Manifest(set.Id), manifest, cancellationToken);
     }
 
+    /// <summary>
+    /// Writes the manifest of <paramref name="set"/> exactly as <paramref name="source"/> read it (a copy: its bytes are what
+    /// its MAC authenticates), with its <paramref name="mac"/> first when it has one, so that the manifest is still written last.
+    /// </summary>
+    public async Task SaveCopyAsync(BackupCatalog source, BackupSet set, byte[]? mac, CancellationToken cancellationToken)
+    {
+        var manifest = source.ManifestBytes(set.Id);
+        if (mac is not null)
+        {
+            await store.WriteBytesAsync(SetLayout.Mac(set.Id), mac, cancellationToken);
+        }
+
+        await store.WriteBytesAsync(SetLayout.Manifest(set.Id), manifest, cancellationToken);
+    }
+
+    /// <summary>A set's <see cref="ManifestMac"/> as stored (unchecked: a copy needs no key), or null when it has none.</summary>
+    public async Task<byte[]?> ReadMacAsync(BackupSet set, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.ReadBytesAsync(SetLayout.Mac(set.Id), cancellationToken, maxBytes: ManifestMac.Bytes);
+        }
+        catch (StoreItemNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The set <paramref name="id"/>, or null when the store has no manifest of that ID; one that cannot be read throws <see cref="UnreadableManifestException"/>.</summary>
+    public async Task<BackupSet?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadOrMissingAsync(id, cancellationToken);
+        }
+        catch (StoreItemNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Deletes a set's manifest: from then on the set is not listed, whatever happens to its archives.</summary>
     public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.DeleteAsync(SetLayout.Manifest(set.Id), cancellationToken);
@@ -63,7 +104,7 @@ public sealed class BackupCatalog(IBackupStore store)
             return;
         }
 
-        var manifest = _manifests.TryGetValue(set.Id, out var bytes) ? bytes : throw new InvalidOperationException($"set {set.Id} was not read by this catalog");
+        var manifest = ManifestBytes(set.Id);
         byte[]? mac;
         try
         {
@@ -175,18 +216,30 @@ public sealed class BackupCatalog(IBackupStore store)
                 $"the newest backup set cannot be read, so 'latest' is unknown: {newer.Reason}. Name a set with {Setting.Backup} (the newest readable one is {latest.Id})"));
     }
 
+    private byte[] ManifestBytes(string id) =>
+        _manifests.TryGetValue(id, out var bytes) ? bytes : throw new InvalidOperationException($"set {id} was not read by this catalog");
+
     private async Task<BackupSet> LoadAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadOrMissingAsync(id, cancellationToken);
+        }
+        catch (StoreItemNotFoundException)
+        {
+            throw new BadInputException($"{store.Location} has no backup set '{id}'");
+        }
+    }
+
+    /// <summary>Reads and opens a manifest; throws <see cref="StoreItemNotFoundException"/> when there is none.</summary>
+    private async Task<BackupSet> LoadOrMissingAsync(string id, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
         {
             bytes = await store.ReadBytesAsync(SetLayout.Manifest(id), cancellationToken);
         }
-        catch (StoreItemNotFoundException)
-        {
-            throw new BadInputException($"{store.Location} has no backup set '{id}'");
-        }
-        catch (BackupAgentException e)
+        catch (BackupAgentException e) when (e is not StoreItemNotFoundException)
         {
             // Too large, not a regular file, not readable: this set's manifest cannot be read, which hides no other set.
             throw new UnreadableManifestException($"the manifest of backup set '{id}' cannot be read: {e.Message}", e);

@@ -87,6 +87,9 @@ public sealed record ArchiveInfo
     /// <summary>Lower-case hex SHA-256 of the index as stored; null in sets made before the index was pinned.</summary>
     public string? IndexSha256 { get; init; }
 
+    /// <summary>The GNU tar patterns the backup left out of the source (relative to its root); a restore needs none of them.</summary>
+    public IReadOnlyList<string> Excludes { get; init; } = [];
+
     /// <summary>The archive as a stored item: its layers and its pin.</summary>
     public StoredItem Stored() => new("archive", File, Volume, Compression, Encryption, Bytes, Sha256);
 

@@ -160,6 +160,15 @@ public static partial class ManifestDoor
         {
             yield return "a container name is null";
         }
+
+        if (archive.Excludes is null || archive.Excludes.Count > Helpers.ExcludePatterns.MaxCount)
+        {
+            yield return $"the exclude patterns are missing or more than {Helpers.ExcludePatterns.MaxCount}";
+        }
+        else if (archive.Excludes.Select(p => (Pattern: p, Problem: Helpers.ExcludePatterns.Problem(p))).FirstOrDefault(x => x.Problem is not null) is { Problem: { } problem } bad)
+        {
+            yield return $"exclude pattern '{Printable(bad.Pattern)}' {problem}";
+        }
     }
 
     /// <summary>Why <paramref name="item"/> is not a plain name inside its set, or null.</summary>

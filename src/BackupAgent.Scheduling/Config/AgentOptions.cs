@@ -64,7 +64,7 @@ public sealed class JobOptions
     /// <summary>kind: prune. The retention rules (as prune --keep-*).</summary>
     public KeepOptions Keep { get; set; } = new();
 
-    /// <summary>kind: prune: only the sets that hold this volume.</summary>
+    /// <summary>kind: prune and copy: only the sets that hold this volume.</summary>
     public string? Volume { get; set; }
 
     /// <summary>kind: verify: also restore each archive into a scratch volume and compare every file (a restore drill).</summary>
@@ -78,6 +78,15 @@ public sealed class JobOptions
 
     /// <summary>... or with the 32-byte key in this file.</summary>
     public string? KeyFile { get; set; }
+
+    /// <summary>
+    /// Destinations (names or DESTs) that hold copies of this job's destination: a backup job copies each new set to each
+    /// of them, a copy job copies every set there, a prune job prunes each of them with the same rules.
+    /// </summary>
+    public List<string> Copies { get; set; } = [];
+
+    /// <summary>kind: backup. GNU tar patterns, relative to each source's root, that the backups leave out (as backup --exclude).</summary>
+    public List<string> Exclude { get; set; } = [];
 
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;

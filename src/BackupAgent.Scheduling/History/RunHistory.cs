@@ -30,6 +30,9 @@ public sealed record RunRecord(string RunId, string Job, string Trigger, DateTim
     /// <summary>The downtime of each container the run stopped, as "NAME SECONDS s".</summary>
     public IReadOnlyList<string> Downtimes { get; init; } = [];
 
+    /// <summary>What happened in each copy destination: a set copied, there already or not copied, or a destination pruned; one line each.</summary>
+    public IReadOnlyList<string> Copies { get; init; } = [];
+
     public TimeSpan? Duration => FinishedAt - StartedAt;
 }
 
@@ -53,7 +56,7 @@ public sealed class RunHistory
               finished_at TEXT, outcome TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, sets TEXT NOT NULL DEFAULT '', error TEXT);
             CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, started_at);
             """);
-        foreach (var column in new[] { "warnings", "downtimes" }.Where(c => !HasColumn(c)))
+        foreach (var column in new[] { "warnings", "downtimes", "copies" }.Where(c => !HasColumn(c)))
         {
             Execute($"ALTER TABLE runs ADD COLUMN {column} TEXT NOT NULL DEFAULT ''");
         }
@@ -63,14 +66,15 @@ public sealed class RunHistory
 
     public void Save(RunRecord run) => Execute(
         """
-        INSERT INTO runs (run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes)
-        VALUES ($id, $job, $trigger, $started, $finished, $outcome, $bytes, $sets, $error, $warnings, $downtimes)
+        INSERT INTO runs (run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes, copies)
+        VALUES ($id, $job, $trigger, $started, $finished, $outcome, $bytes, $sets, $error, $warnings, $downtimes, $copies)
         ON CONFLICT (run_id) DO UPDATE SET finished_at = $finished, outcome = $outcome, bytes = $bytes, sets = $sets, error = $error,
-          warnings = $warnings, downtimes = $downtimes
+          warnings = $warnings, downtimes = $downtimes, copies = $copies
         """,
         ("$id", run.RunId), ("$job", run.Job), ("$trigger", run.Trigger), ("$started", Text(run.StartedAt)),
         ("$finished", run.FinishedAt is { } f ? Text(f) : null), ("$outcome", run.Outcome.ToString()), ("$bytes", run.Bytes),
-        ("$sets", string.Join(' ', run.Sets)), ("$error", run.Error), ("$warnings", string.Join('\n', run.Warnings)), ("$downtimes", string.Join('\n', run.Downtimes)));
+        ("$sets", string.Join(' ', run.Sets)), ("$error", run.Error), ("$warnings", string.Join('\n', run.Warnings)), ("$downtimes", string.Join('\n', run.Downtimes)),
+        ("$copies", string.Join('\n', run.Copies)));
 
     /// <summary>Marks runs left "running" by an agent that stopped without finishing them.</summary>
     public void MarkInterrupted(DateTimeOffset now) => Execute(
@@ -79,7 +83,7 @@ public sealed class RunHistory
 
     /// <summary>The runs of a job, newest first.</summary>
     public IReadOnlyList<RunRecord> Runs(string job, int limit = 100) => Query(
-        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes FROM runs WHERE job = $job ORDER BY started_at DESC LIMIT $limit",
+        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes, copies FROM runs WHERE job = $job ORDER BY started_at DESC LIMIT $limit",
         ("$job", job), ("$limit", limit));
 
     public RunRecord? Last(string job) => Runs(job, 1).FirstOrDefault();
@@ -124,6 +128,7 @@ public sealed class RunHistory
                 Error = reader.IsDBNull(8) ? null : reader.GetString(8),
                 Warnings = reader.GetString(9).Split('\n', StringSplitOptions.RemoveEmptyEntries),
                 Downtimes = reader.GetString(10).Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                Copies = reader.GetString(11).Split('\n', StringSplitOptions.RemoveEmptyEntries),
             });
         }
 

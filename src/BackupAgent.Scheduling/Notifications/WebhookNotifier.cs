@@ -42,6 +42,7 @@ public sealed class WebhookNotifier(WebhookOptions options, HttpClient http)
             sets = run.Sets,
             error = run.Error,
             warnings = run.Warnings,
+            copies = run.Copies,
             host = Environment.MachineName,
         };
         try

@@ -43,6 +43,7 @@ public sealed class BackupJobKind : IJobKind
                         Key = JobKeys.Of(job),
                         PreHooks = HooksOf(job, pre: true),
                         PostHooks = HooksOf(job, pre: false),
+                        Excludes = job.Exclude,
                     },
                     cancellationToken);
                 sets.Add(set.Id);
@@ -57,10 +58,21 @@ public sealed class BackupJobKind : IJobKind
             }
         }
 
+        // Each new set goes to each copy destination, once it is complete here.
+        var copies = new List<string>();
+        foreach (var id in sets)
+        {
+            var copied = await JobCopies.CopyAsync(run, store, new CopyRequest(id, null, DryRun: false), cancellationToken);
+            copies.AddRange(copied.Lines);
+            failures.AddRange(copied.Problems.Select(p => new BackupAgentException($"backup set {id} is complete at {store.Location}, but {p}")));
+        }
+
         return failures switch
         {
-            [] => new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes },
+            [] => new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes, Copies = copies },
             [var only] when requests.Count == 1 => throw only,
+            _ when failures.Count > requests.Count - sets.Count => throw new BackupAgentException(
+                $"job {job.Name}: {requests.Count - sets.Count} of {requests.Count} backups failed, and {failures.Count - (requests.Count - sets.Count)} copies: {string.Join("; ", failures.Select(f => f.Message))}"),
             _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };
     }
@@ -73,14 +85,17 @@ public sealed class BackupJobKind : IJobKind
         var lines = new List<string>();
         foreach (var request in await PlanAsync(engine, run, Compressions.Parse(job.Compression), cancellationToken))
         {
-            var full = request with { Stop = job.Stop, PreHooks = HooksOf(job, pre: true), PostHooks = HooksOf(job, pre: false) };
+            var full = request with { Stop = job.Stop, PreHooks = HooksOf(job, pre: true), PostHooks = HooksOf(job, pre: false), Excludes = job.Exclude };
             var plan = await new BackupOperation(engine, store, run.Factory.OpenStopper(engine, run.Log), run.Log, TimeProvider.System).PlanAsync(full, cancellationToken);
             lines.Add($"a backup set at {store.Location}: {string.Join(", ", plan.Sources.Select(s => $"{s.Kind.ToString().ToLowerInvariant()} {s.Volume}"))}");
             var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
             lines.Add(stop.Count == 0 ? "  no container is stopped" : $"  stop, in this order: {string.Join(", ", stop)}; start again: {string.Join(", ", Enumerable.Reverse(stop))}");
             lines.AddRange(plan.Consistency.PreHooks.Select(h => $"  pre-backup hook in {h.Container}: {h.Command}"));
             lines.AddRange(plan.Consistency.PostHooks.Select(h => $"  post-backup hook in {h.Container}: {h.Command}"));
+            lines.AddRange(plan.Sources.SelectMany(s => s.Excludes.Select(p => $"  leave out of {s.Volume}: {p}")));
         }
+
+        lines.AddRange(job.Copies.Select(c => $"copy each new set to {c}"));
 
         return lines;
     }

@@ -27,6 +27,11 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
 
     /// <summary>Opens the job's destination store.</summary>
     public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);
+
+    /// <summary>Opens the job's copy destinations (copies:), each with the name the job gives it.</summary>
+    public IReadOnlyList<(string Name, IBackupStore Store)> OpenCopies() => Job.Copies
+        .Select(c => (c, Factory.OpenStore(Destinations.Resolve(Agent, c)!, $"copy destination {c} of job {Job.Name}", forWriting: true, Log)))
+        .ToList();
 }
 
 /// <summary>What a run did: the backup sets it wrote (or deleted) and their size, and what a person should look at.</summary>
@@ -36,11 +41,14 @@ public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)
 
     /// <summary>How long each container stopped for the run was down, as "NAME 1.234 s".</summary>
     public IReadOnlyList<string> Downtimes { get; init; } = [];
+
+    /// <summary>What happened to each set in each copy destination (or prune of one), one line each.</summary>
+    public IReadOnlyList<string> Copies { get; init; } = [];
 }
 
 public static class JobKinds
 {
-    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind(), new PruneJobKind(), new VerifyJobKind(), new MigrateJobKind()];
+    public static IReadOnlyList<IJobKind> All { get; } = [new BackupJobKind(), new PruneJobKind(), new VerifyJobKind(), new MigrateJobKind(), new CopyJobKind()];
 
     public static IEnumerable<string> Names => All.Select(k => k.Name);
 }

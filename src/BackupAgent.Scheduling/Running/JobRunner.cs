@@ -78,7 +78,7 @@ public sealed class JobRunner : IDisposable
             History.Save(record);
             log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
             var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _factory), cancellationToken);
-            record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, FinishedAt = DateTimeOffset.UtcNow };
+            record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, Copies = result.Copies, FinishedAt = DateTimeOffset.UtcNow };
             log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
             return record;
         }

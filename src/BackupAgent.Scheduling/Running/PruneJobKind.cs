@@ -1,10 +1,12 @@
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Retention;
+using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
 
 namespace BackupAgent.Scheduling.Running;
 
-/// <summary>kind: prune. Applies the job's keep rules to its destination (as backup-agent prune), periods in the job's time zone.</summary>
+/// <summary>kind: prune. Applies the job's keep rules to its destination and to each of its copies (as backup-agent prune), periods in the job's time zone.</summary>
 public sealed class PruneJobKind : IJobKind
 {
     public string Name => "prune";
@@ -22,25 +24,58 @@ public sealed class PruneJobKind : IJobKind
 
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
     {
-        var result = await PruneAsync(run, dryRun: true, cancellationToken);
-        return result.Sets.Select(v => v.Describe())
-            .Concat(result.Orphans.Select(o => $"delete orphan {o}"))
-            .Concat(result.Unreadable.Select(u => $"keep {u.Id}: its manifest cannot be read"))
-            .ToList();
+        var lines = new List<string>();
+        foreach (var (name, store) in Stores(run))
+        {
+            var result = await PruneAsync(run, store, dryRun: true, cancellationToken);
+            var at = name is null ? "" : $" at {name}";
+            lines.AddRange(result.Sets.Select(v => v.Describe() + at)
+                .Concat(result.Orphans.Select(o => $"delete orphan {o}{at}"))
+                .Concat(result.Unreadable.Select(u => $"keep {u.Id}{at}: its manifest cannot be read")));
+        }
+
+        return lines;
     }
 
+    /// <summary>Prunes the destination, then each copy destination with the same rules (each holds its own sets); one failing does not stop the next.</summary>
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
-        var result = await PruneAsync(run, dryRun: false, cancellationToken);
-        var deleted = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
-        run.Log.Information("Pruned {Deleted} set(s), kept {Kept}, swept {Orphans} orphaned item(s)", deleted.Count, result.Sets.Count - deleted.Count, result.Orphans.Count);
-        return new JobResult(deleted.Select(s => s.Id).ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes)));
+        var deleted = new List<Core.Sets.BackupSet>();
+        var lines = new List<string>();
+        var failures = new List<string>();
+        foreach (var (name, store) in Stores(run))
+        {
+            try
+            {
+                var result = await PruneAsync(run, store, dryRun: false, cancellationToken);
+                var gone = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
+                run.Log.Information("Pruned {Deleted} set(s) at {Store}, kept {Kept}, swept {Orphans} orphaned item(s)", gone.Count, store.Location, result.Sets.Count - gone.Count, result.Orphans.Count);
+                deleted.AddRange(gone);
+                if (name is not null)
+                {
+                    lines.Add($"pruned {gone.Count} set(s) at {name}, kept {result.Sets.Count - gone.Count}");
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException && name is not null)
+            {
+                run.Log.Error("Pruning {Destination} failed: {Error}", name, JobTerms.Describe(e));
+                failures.Add($"pruning {name} failed: {JobTerms.Describe(e)}");
+            }
+        }
+
+        return failures.Count > 0
+            ? throw new BackupAgentException($"job {run.Job.Name}: {string.Join("; ", failures)}")
+            : new JobResult(deleted.Select(s => s.Id).Distinct().ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes))) { Copies = lines };
     }
 
-    private static Task<PruneResult> PruneAsync(JobRun run, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>The job's destination (no name), then its copy destinations.</summary>
+    private static IEnumerable<(string? Name, IBackupStore Store)> Stores(JobRun run) =>
+        run.OpenCopies().Select(c => ((string?)c.Name, c.Store)).Prepend((null, run.OpenDestination()));
+
+    private static Task<PruneResult> PruneAsync(JobRun run, IBackupStore store, bool dryRun, CancellationToken cancellationToken)
     {
         var job = run.Job;
-        return new PruneOperation(run.OpenDestination(), run.Log, TimeProvider.System)
+        return new PruneOperation(store, run.Log, TimeProvider.System)
             .RunAsync(new PruneRequest(PolicyOf(job.Keep), job.Volume, job.TimeZone(), dryRun), cancellationToken);
     }
 }

@@ -7,11 +7,11 @@ namespace BackupAgent.Tests.Support;
 /// A backup store in memory that records what is done to it, in order ("write NAME", "delete NAME"), for unit tests
 /// of the order in which an operation changes a store. It keeps the store contract (Stores/MemoryStoreTests).
 /// </summary>
-public sealed class MemoryStore : IBackupStore
+public sealed class MemoryStore(string location = "memory://backups") : IBackupStore
 {
     private readonly Dictionary<string, byte[]> _items = new(StringComparer.Ordinal);
 
-    public string Location => "memory://backups";
+    public string Location => location;
 
     /// <summary>The writes and deletes done, in order.</summary>
     public List<string> Changes { get; } = [];

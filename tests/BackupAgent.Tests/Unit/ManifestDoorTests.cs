@@ -56,6 +56,10 @@ public sealed class ManifestDoorTests
         { "labels", "null", "driver options and labels must map names to strings" },
         { "mountPath", "\"relative\"", "the mount path is not an absolute, normalized path" },
         { "containers", "[null]", "a container name is null" },
+        { "excludes", "null", "the exclude patterns are missing" },
+        { "excludes", "[null]", "exclude pattern '' is empty" },
+        { "excludes", "[\"a\\nb\"]", "exclude pattern 'a\\x0ab' holds a control character" },
+        { "excludes", "[\"/\"]", "exclude pattern '/' would leave out the whole source" },
     };
 
     [Theory]

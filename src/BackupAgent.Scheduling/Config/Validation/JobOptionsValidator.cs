@@ -79,6 +79,7 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
         }
 
         new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
+        new CopiesValidator(agent).Validate(options, path, problems);
         if (string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase))
         {
             try
