@@ -44,15 +44,6 @@ public sealed record CopyResult(string From, string To, IReadOnlyList<SetCopy> S
     public IReadOnlyList<SetCopy> Failed => Sets.Where(s => s.Outcome == CopyOutcome.Failed).ToList();
 
     public long CopiedBytes => Sets.Where(s => s.Outcome == CopyOutcome.Copied).Sum(s => s.Bytes);
-
-    /// <summary>The result as an error when a set failed: every failed set named, in one line.</summary>
-    public void ThrowIfFailed()
-    {
-        if (Failed is { Count: > 0 } failed)
-        {
-            throw new BackupAgentException($"{failed.Count} of {Sets.Count} backup set(s) were not copied from {From} to {To}: {string.Join("; ", failed.Select(f => $"{f.Id}: {f.Problem}"))}");
-        }
-    }
 }
 
 /// <summary>

@@ -67,13 +67,21 @@ public sealed class BackupJobKind : IJobKind
             failures.AddRange(copied.Problems.Select(p => new BackupAgentException($"backup set {id} is complete at {store.Location}, but {p}")));
         }
 
-        return failures switch
+        var result = new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes, Copies = copies };
+        var failedBackups = requests.Count - sets.Count;
+        Exception? failure = failures switch
         {
-            [] => new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes, Copies = copies },
-            [var only] when requests.Count == 1 => throw only,
-            _ when failures.Count > requests.Count - sets.Count => throw new BackupAgentException(
-                $"job {job.Name}: {requests.Count - sets.Count} of {requests.Count} backups failed, and {failures.Count - (requests.Count - sets.Count)} copies: {string.Join("; ", failures.Select(f => f.Message))}"),
-            _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
+            [] => null,
+            [var only] when requests.Count == 1 => only,
+            _ when failures.Count > failedBackups => new BackupAgentException(
+                $"job {job.Name}: {failedBackups} of {requests.Count} backups failed, and {failures.Count - failedBackups} copies: {string.Join("; ", failures.Select(f => f.Message))}"),
+            _ => new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
+        };
+        return failure switch
+        {
+            null => result,
+            _ when sets.Count > 0 => throw PartialRunException.Of(failure, result),
+            _ => throw failure,
         };
     }
 

@@ -15,9 +15,9 @@ public sealed class CopyJobKind : IJobKind
     {
         var from = run.OpenDestination();
         var lines = new List<string>();
-        foreach (var (name, store) in run.OpenCopies())
+        foreach (var name in run.Job.Copies)
         {
-            var result = await new CopyOperation(from, store, run.Log).RunAsync(new CopyRequest(CopyRequest.All, run.Job.Volume, DryRun: true), cancellationToken);
+            var result = await new CopyOperation(from, run.OpenCopy(name), run.Log).RunAsync(new CopyRequest(CopyRequest.All, run.Job.Volume, DryRun: true), cancellationToken);
             lines.AddRange(result.Sets.Select(s => s.Describe(name)));
         }
 
@@ -27,12 +27,13 @@ public sealed class CopyJobKind : IJobKind
     public async Task<JobResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var copies = await JobCopies.CopyAsync(run, run.OpenDestination(), new CopyRequest(CopyRequest.All, run.Job.Volume, DryRun: false), cancellationToken);
+        var result = new JobResult(copies.Copied, copies.Bytes) { Copies = copies.Lines };
         if (copies.Problems.Count > 0)
         {
-            throw new BackupAgentException($"job {run.Job.Name} did not copy everything: {string.Join("; ", copies.Problems)}");
+            throw PartialRunException.Of(new BackupAgentException($"job {run.Job.Name} did not copy everything: {string.Join("; ", copies.Problems)}"), result);
         }
 
         run.Log.Information("Copied {Count} set(s), {Bytes} bytes: {Copies}", copies.Copied.Count, copies.Bytes, copies.Lines);
-        return new JobResult(copies.Copied, copies.Bytes) { Copies = copies.Lines };
+        return result;
     }
 }

@@ -1,3 +1,4 @@
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Wiring;
@@ -28,10 +29,9 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
     /// <summary>Opens the job's destination store.</summary>
     public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);
 
-    /// <summary>Opens the job's copy destinations (copies:), each with the name the job gives it.</summary>
-    public IReadOnlyList<(string Name, IBackupStore Store)> OpenCopies() => Job.Copies
-        .Select(c => (c, Factory.OpenStore(Destinations.Resolve(Agent, c)!, $"copy destination {c} of job {Job.Name}", forWriting: true, Log)))
-        .ToList();
+    /// <summary>Opens one of the job's copy destinations (copies:), by the name the job gives it.</summary>
+    public IBackupStore OpenCopy(string name) =>
+        Factory.OpenStore(Destinations.Resolve(Agent, name)!, $"copy destination {name} of job {Job.Name}", forWriting: true, Log);
 }
 
 /// <summary>What a run did: the backup sets it wrote (or deleted) and their size, and what a person should look at.</summary>
@@ -44,6 +44,16 @@ public sealed record JobResult(IReadOnlyList<string> Sets, long Bytes)
 
     /// <summary>What happened to each set in each copy destination (or prune of one), one line each.</summary>
     public IReadOnlyList<string> Copies { get; init; } = [];
+}
+
+/// <summary>A run that failed after doing part of its work (sets backed up, copied or pruned): the history and the webhook get what it did with the error.</summary>
+public sealed class PartialRunException(string message, FailureKind kind, JobResult done, Exception? inner) : BackupAgentException(message, kind, inner)
+{
+    public JobResult Done { get; } = done;
+
+    /// <summary><paramref name="failure"/>, with what the run did before it.</summary>
+    public static PartialRunException Of(Exception failure, JobResult done) =>
+        new(failure.Message, failure is BackupAgentException known ? known.Kind : FailureKind.OperationFailed, done, failure);
 }
 
 public static class JobKinds

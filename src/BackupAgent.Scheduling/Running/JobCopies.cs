@@ -12,11 +12,11 @@ public static class JobCopies
         var problems = new List<string>();
         var copied = new List<string>();
         long bytes = 0;
-        foreach (var (name, store) in run.OpenCopies())
+        foreach (var name in run.Job.Copies)
         {
             try
             {
-                var result = await new CopyOperation(from, store, run.Log).RunAsync(request, cancellationToken);
+                var result = await new CopyOperation(from, run.OpenCopy(name), run.Log).RunAsync(request, cancellationToken);
                 lines.AddRange(result.Sets.Select(s => s.Describe(name)));
                 problems.AddRange(result.Failed.Select(f => f.Describe(name)));
                 bytes += result.CopiedBytes;

@@ -92,6 +92,10 @@ public sealed class JobRunner : IDisposable
         {
             var worded = JobTerms.Reworded(e);
             record = record with { Outcome = RunOutcome.Failed, Error = worded.Message, FinishedAt = DateTimeOffset.UtcNow };
+            if (e is PartialRunException { Done: var done })
+            {
+                record = record with { Sets = done.Sets, Bytes = done.Bytes, Warnings = done.Warnings, Downtimes = done.Downtimes, Copies = done.Copies };
+            }
             log.Error("Job {Job} failed: {Error}", job.Name, worded.Message);
             if (worded != e)
             {

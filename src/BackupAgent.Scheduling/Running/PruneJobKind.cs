@@ -25,9 +25,9 @@ public sealed class PruneJobKind : IJobKind
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
     {
         var lines = new List<string>();
-        foreach (var (name, store) in Stores(run))
+        foreach (var name in Names(run))
         {
-            var result = await PruneAsync(run, store, dryRun: true, cancellationToken);
+            var result = await PruneAsync(run, Open(run, name), dryRun: true, cancellationToken);
             var at = name is null ? "" : $" at {name}";
             lines.AddRange(result.Sets.Select(v => v.Describe() + at)
                 .Concat(result.Orphans.Select(o => $"delete orphan {o}{at}"))
@@ -43,10 +43,11 @@ public sealed class PruneJobKind : IJobKind
         var deleted = new List<Core.Sets.BackupSet>();
         var lines = new List<string>();
         var failures = new List<string>();
-        foreach (var (name, store) in Stores(run))
+        foreach (var name in Names(run))
         {
             try
             {
+                var store = Open(run, name);
                 var result = await PruneAsync(run, store, dryRun: false, cancellationToken);
                 var gone = result.Sets.Where(v => !v.Keep).Select(v => v.Set).ToList();
                 run.Log.Information("Pruned {Deleted} set(s) at {Store}, kept {Kept}, swept {Orphans} orphaned item(s)", gone.Count, store.Location, result.Sets.Count - gone.Count, result.Orphans.Count);
@@ -63,14 +64,16 @@ public sealed class PruneJobKind : IJobKind
             }
         }
 
+        var done = new JobResult(deleted.Select(s => s.Id).Distinct().ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes))) { Copies = lines };
         return failures.Count > 0
-            ? throw new BackupAgentException($"job {run.Job.Name}: {string.Join("; ", failures)}")
-            : new JobResult(deleted.Select(s => s.Id).Distinct().ToList(), deleted.Sum(s => s.Archives.Sum(a => a.Bytes))) { Copies = lines };
+            ? throw PartialRunException.Of(new BackupAgentException($"job {run.Job.Name}: {string.Join("; ", failures)}"), done)
+            : done;
     }
 
     /// <summary>The job's destination (no name), then its copy destinations.</summary>
-    private static IEnumerable<(string? Name, IBackupStore Store)> Stores(JobRun run) =>
-        run.OpenCopies().Select(c => ((string?)c.Name, c.Store)).Prepend((null, run.OpenDestination()));
+    private static IEnumerable<string?> Names(JobRun run) => run.Job.Copies.Prepend(null);
+
+    private static IBackupStore Open(JobRun run, string? name) => name is null ? run.OpenDestination() : run.OpenCopy(name);
 
     private static Task<PruneResult> PruneAsync(JobRun run, IBackupStore store, bool dryRun, CancellationToken cancellationToken)
     {

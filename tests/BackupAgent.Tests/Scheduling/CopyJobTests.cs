@@ -90,6 +90,34 @@ public sealed class CopyJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_copy_that_fails_fails_the_run_and_the_history_keeps_the_set_that_was_backed_up()
+    {
+        var volume = await _scope.CreateVolumeAsync("jobcopy-fails");
+        var notADirectory = Path.Combine(_scope.Directory, "a-file");
+        await File.WriteAllTextAsync(notADirectory, "not a store");
+        var job = _scope.Name("bf");
+        var config = ConfigFile.Write(_scope.Directory, $"""
+            state: {State}
+            jobs:
+              - name: {job}
+                cron: "0 0 3 * * ?"
+                destination: {_scope.Backups}
+                copies: ['{notADirectory}', '{Second}']
+                sources: {"{"} volumes: [{volume}] {"}"}
+            """);
+
+        var failed = await Agent.RunAsync("run", "--config", config, "--once", job);
+
+        Assert.Equal(1, failed.ExitCode);
+        var run = new RunHistory(State).Last(job)!;
+        Assert.Equal(RunOutcome.Failed, run.Outcome);
+        var id = Assert.Single(run.Sets);
+        Assert.Equal($"backup set {id} is complete at {_scope.Backups}, but nothing was copied to {notADirectory}: destination '{notADirectory}' is a file, not a directory", run.Error);
+        Assert.Equal([$"nothing was copied to {notADirectory}: destination '{notADirectory}' is a file, not a directory", $"{id} copied to {Second}"], run.Copies.Select(c => c.Split(" (")[0]));
+        Assert.Equal([id], (await SetsAsync(Second)).Select(s => s.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task A_copy_destination_that_is_the_jobs_own_or_unknown_is_a_configuration_problem()
     {
         var config = ConfigFile.Write(_scope.Directory, $"""

@@ -54,8 +54,6 @@ public sealed class CopyOperationTests
         var failed = Assert.Single(result.Failed);
         Assert.Contains($"archive 'db.tar' of 'db' in set {id} in memory://a is corrupt or truncated", failed.Problem);
         Assert.Empty(await NamesAsync(_to, ""));
-        var e = Assert.Throws<BackupAgentException>(result.ThrowIfFailed);
-        Assert.Contains("1 of 1 backup set(s) were not copied from memory://a to memory://b", e.Message);
     }
 
     [Fact]
