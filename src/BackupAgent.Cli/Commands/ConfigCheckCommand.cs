@@ -26,7 +26,8 @@ public sealed class ConfigCheckCommand : ICommand
         foreach (var job in options.Jobs)
         {
             var dest = Destinations.Resolve(options, job.Destination!);
-            context.Console.Out.WriteLine($"  {job.Name}: {job.Kind} to {dest}, cron \"{job.Cron}\" ({job.TimeZone().Id}), next run {job.NextFireAfter(now):u}");
+            var copies = job.Copies.Count > 0 ? $", copies in {string.Join(", ", job.Copies.Select(c => Destinations.Resolve(options, c)))}" : "";
+            context.Console.Out.WriteLine($"  {job.Name}: {job.Kind} to {dest}{copies}, cron \"{job.Cron}\" ({job.TimeZone().Id}), next run {job.NextFireAfter(now):u}");
         }
 
         return Task.FromResult(ExitCodes.Success);

@@ -59,6 +59,9 @@ public sealed class CopyJobTests : IAsyncLifetime
                 keep: {"{"} last: 1 {"}"}
             """);
 
+        var check = await Agent.SucceedAsync("config", "check", "--config", config);
+        Assert.Contains($"{copy}: copy to {_scope.Backups}, copies in {Offsite}, {Second}, cron", check.Stdout);
+
         await Agent.SucceedWithAsync(_env, "run", "--config", config, "--once", backup);
         await Agent.SucceedWithAsync(_env, "run", "--config", config, "--once", backup);
         var run = new RunHistory(State).Last(backup)!;
