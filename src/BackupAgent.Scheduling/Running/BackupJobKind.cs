@@ -67,6 +67,14 @@ public sealed class BackupJobKind : IJobKind
             failures.AddRange(copied.Problems.Select(p => new BackupAgentException($"backup set {id} is complete at {store.Location}, but {p}")));
         }
 
+        // With keep rules, the job's retention applies to its destination and to each copy destination, each on its own sets.
+        if (sets.Count > 0 && !PruneJobKind.PolicyOf(job.Keep).IsEmpty)
+        {
+            var pruned = await PruneJobKind.EachAsync(run, ownFailureFailsAll: false, cancellationToken);
+            copies.AddRange(pruned.Lines);
+            failures.AddRange(pruned.Failures.Select(f => new BackupAgentException($"the backups are complete, but {f}")));
+        }
+
         var result = new JobResult(sets, bytes) { Warnings = warnings, Downtimes = downtimes, Copies = copies };
         var failedBackups = requests.Count - sets.Count;
         Exception? failure = failures switch
@@ -74,7 +82,7 @@ public sealed class BackupJobKind : IJobKind
             [] => null,
             [var only] when requests.Count == 1 => only,
             _ when failures.Count > failedBackups => new BackupAgentException(
-                $"job {job.Name}: {failedBackups} of {requests.Count} backups failed, and {failures.Count - failedBackups} copies: {string.Join("; ", failures.Select(f => f.Message))}"),
+                $"job {job.Name}: {failedBackups} of {requests.Count} backups failed, and {failures.Count - failedBackups} copies or prunes: {string.Join("; ", failures.Select(f => f.Message))}"),
             _ => new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };
         return failure switch
@@ -104,6 +112,10 @@ public sealed class BackupJobKind : IJobKind
         }
 
         lines.AddRange(job.Copies.Select(c => $"copy each new set to {c}"));
+        if (!PruneJobKind.PolicyOf(job.Keep).IsEmpty)
+        {
+            lines.Add($"then prune {string.Join(", ", job.Copies.Prepend(job.Destination))} with the job's keep rules");
+        }
 
         return lines;
     }

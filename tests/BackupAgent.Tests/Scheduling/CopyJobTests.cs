@@ -27,7 +27,7 @@ public sealed class CopyJobTests : IAsyncLifetime
     public async Task DisposeAsync() => await _scope.DisposeAsync();
 
     [Fact]
-    public async Task A_backup_job_copies_each_new_set_a_copy_job_fills_a_second_store_and_prune_thins_out_both_stores()
+    public async Task A_backup_job_copies_each_new_set_and_prunes_both_stores_a_copy_job_fills_a_third_and_a_prune_job_thins_out_two()
     {
         var volume = await _scope.CreateVolumeAsync("jobcopy");
         await TestScope.ShellInVolumeAsync(volume, "echo data > /d/f; echo noise > /d/app.log");
@@ -44,6 +44,7 @@ public sealed class CopyJobTests : IAsyncLifetime
                 cron: "0 0 3 * * ?"
                 destination: local
                 copies: [offsite]
+                keep: {"{"} last: 2 {"}"}
                 exclude: ["*.log"]
                 sources: {"{"} volumes: [{volume}] {"}"}
               - name: {copy}
@@ -62,11 +63,17 @@ public sealed class CopyJobTests : IAsyncLifetime
         var check = await Agent.SucceedAsync("config", "check", "--config", config);
         Assert.Contains($"{copy}: copy to {_scope.Backups}, copies in {Offsite}, {Second}, cron", check.Stdout);
 
-        await Agent.SucceedWithAsync(_env, "run", "--config", config, "--once", backup);
-        await Agent.SucceedWithAsync(_env, "run", "--config", config, "--once", backup);
+        for (var i = 0; i < 3; i++)
+        {
+            await Agent.SucceedWithAsync(_env, "run", "--config", config, "--once", backup);
+        }
+
         var run = new RunHistory(State).Last(backup)!;
         var id = Assert.Single(run.Sets);
-        Assert.StartsWith($"{id} copied to offsite (", Assert.Single(run.Copies));
+        Assert.Equal(3, run.Copies.Count);
+        Assert.StartsWith($"{id} copied to offsite (", run.Copies[0]);
+        Assert.Equal(["pruned 1 set(s) at local, kept 2", "pruned 1 set(s) at offsite, kept 2"], run.Copies.Skip(1));
+        Assert.Equal(2, (await SetsAsync(_scope.Backups)).Count);
         Assert.Contains($"{id} copied to offsite", string.Join('\n', JsonDocument.Parse(hook.Bodies[^1]).RootElement.GetProperty("copies").EnumerateArray().Select(c => c.GetString())));
         Assert.Equal(2, (await SetsAsync(Offsite)).Count);
         Assert.Equal(["*.log"], (await SetsAsync(Offsite))[0].GetProperty("archives")[0].GetProperty("excludes").EnumerateArray().Select(p => p.GetString()));
@@ -85,7 +92,7 @@ public sealed class CopyJobTests : IAsyncLifetime
         Assert.Equal([id], (await SetsAsync(_scope.Backups)).Select(s => s.GetProperty("id").GetString()));
         Assert.Equal([id], (await SetsAsync(Offsite)).Select(s => s.GetProperty("id").GetString()));
         Assert.Equal(2, (await SetsAsync(Second)).Count);
-        Assert.Equal(["pruned 1 set(s) at offsite, kept 1"], new RunHistory(State).Last(prune)!.Copies);
+        Assert.Equal(["pruned 1 set(s) at local, kept 1", "pruned 1 set(s) at offsite, kept 1"], new RunHistory(State).Last(prune)!.Copies);
 
         var restored = _scope.Track(_scope.Name("jobcopy-restored"));
         await Agent.SucceedWithAsync(_env, "restore", "--from", Offsite, "--volume", $"{volume}={restored}");

@@ -80,11 +80,12 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
 
         new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
         new CopiesValidator(agent).Validate(options, path, problems);
-        if (string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase))
+        var prune = string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase);
+        if (prune || string.Equals(options.Kind, "backup", StringComparison.OrdinalIgnoreCase))
         {
             try
             {
-                if (Running.PruneJobKind.PolicyOf(options.Keep).IsEmpty)
+                if (Running.PruneJobKind.PolicyOf(options.Keep).IsEmpty && prune)
                 {
                     problems.Add($"{path}.keep", "a prune job needs at least one rule (last, hourly, daily, weekly, monthly, yearly, within)");
                 }
