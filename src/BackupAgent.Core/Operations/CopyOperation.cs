@@ -161,8 +161,7 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
     private async Task SaveAsync(BackupCatalog source, BackupCatalog target, BackupSet set, CancellationToken cancellationToken)
     {
         // The MAC goes as it is: without a key it cannot be checked here; whoever uses the set with the key checks it.
-        var mac = await source.ReadMacAsync(set, cancellationToken);
-        await target.SaveCopyAsync(source, set, mac, cancellationToken);
+        await target.SaveCopyAsync(source, set, await source.ReadOwnFilesAsync(set, cancellationToken), cancellationToken);
 
         // A prune of the target running meanwhile may have swept this set's items, which had no manifest yet, as leftovers.
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -196,7 +195,8 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
             return;
         }
 
-        var items = SetLayout.ArchiveItems(set.Id, set.Archives).Append(SetLayout.Mac(set.Id));
+        var items = SetLayout.ArchiveItems(set.Id, set.Archives)
+            .Concat(ManifestDoor.ReservedItems.Where(f => f != SetLayout.ManifestFile).Select(f => SetLayout.Item(set.Id, f)));
         foreach (var item in saving ? items.Prepend(SetLayout.Manifest(set.Id)) : items)
         {
             try

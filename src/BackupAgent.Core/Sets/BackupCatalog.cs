@@ -25,6 +25,9 @@ public sealed class BackupCatalog(IBackupStore store)
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>The largest own file of a set (beside its manifest) that a copy reads.</summary>
+    private const int OwnFileBytes = 1 << 20;
+
     public IBackupStore Store => store;
 
     public Task SaveAsync(BackupSet set, CancellationToken cancellationToken) => SaveAsync(set, null, cancellationToken);
@@ -43,30 +46,38 @@ public sealed class BackupCatalog(IBackupStore store)
 
     /// <summary>
     /// Writes the manifest of <paramref name="set"/> exactly as <paramref name="source"/> read it (a copy: its bytes are what
-    /// its MAC authenticates), with its <paramref name="mac"/> first when it has one, so that the manifest is still written last.
+    /// its MAC authenticates), after the set's own files (<paramref name="ownFiles"/>, its MAC), so that the manifest is still written last.
     /// </summary>
-    public async Task SaveCopyAsync(BackupCatalog source, BackupSet set, byte[]? mac, CancellationToken cancellationToken)
+    public async Task SaveCopyAsync(BackupCatalog source, BackupSet set, IReadOnlyDictionary<string, byte[]> ownFiles, CancellationToken cancellationToken)
     {
         var manifest = source.ManifestBytes(set.Id);
-        if (mac is not null)
+        foreach (var (file, bytes) in ownFiles)
         {
-            await store.WriteBytesAsync(SetLayout.Mac(set.Id), mac, cancellationToken);
+            await store.WriteBytesAsync(SetLayout.Item(set.Id, file), bytes, cancellationToken);
         }
 
         await store.WriteBytesAsync(SetLayout.Manifest(set.Id), manifest, cancellationToken);
     }
 
-    /// <summary>A set's <see cref="ManifestMac"/> as stored (unchecked: a copy needs no key), or null when it has none.</summary>
-    public async Task<byte[]?> ReadMacAsync(BackupSet set, CancellationToken cancellationToken)
+    /// <summary>
+    /// The set's own files beside its manifest (<see cref="ManifestDoor.ReservedItems"/>: its MAC) that it has, as stored:
+    /// unchecked, since a copy needs no key; whoever uses the set with the key checks them.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> ReadOwnFilesAsync(BackupSet set, CancellationToken cancellationToken)
     {
-        try
+        var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var file in ManifestDoor.ReservedItems.Where(f => f != SetLayout.ManifestFile))
         {
-            return await store.ReadBytesAsync(SetLayout.Mac(set.Id), cancellationToken, maxBytes: ManifestMac.Bytes);
+            try
+            {
+                files[file] = await store.ReadBytesAsync(SetLayout.Item(set.Id, file), cancellationToken, maxBytes: OwnFileBytes);
+            }
+            catch (StoreItemNotFoundException)
+            {
+            }
         }
-        catch (StoreItemNotFoundException)
-        {
-            return null;
-        }
+
+        return files;
     }
 
     /// <summary>The set <paramref name="id"/>, or null when the store has no manifest of that ID; one that cannot be read throws <see cref="UnreadableManifestException"/>.</summary>
