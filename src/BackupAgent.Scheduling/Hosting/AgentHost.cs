@@ -54,7 +54,15 @@ public static class AgentHost
             log.Information("Job {Job} ({Kind}) is scheduled {Cron} ({TimeZone}); next run {Next:u}", job.Name, job.Kind, job.Cron, job.TimeZone().Id, job.NextFireAfter(DateTimeOffset.UtcNow));
         }
 
-        await host.RunAsync(stop);
+        try
+        {
+            await host.RunAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped while the host was still starting: as clean as a stop after start-up.
+        }
+
         await counting;
         log.Information("The agent has stopped");
     }

@@ -51,11 +51,20 @@ public sealed class MonitoringServer : IAsyncDisposable
         return new MonitoringServer(listener, registry, readiness, log);
     }
 
+    /// <summary>Stops listening; never throws (the agent is stopping anyway).</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Close();
-        await _serving;
+        try
+        {
+            _listener.Close();
+            await _serving;
+        }
+        catch (Exception e)
+        {
+            _log.Debug("Closing the metrics endpoint: {Error}", e.Message);
+        }
+
         _stop.Dispose();
     }
 
@@ -68,8 +77,9 @@ public sealed class MonitoringServer : IAsyncDisposable
             {
                 context = await _listener.GetContextAsync();
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (_stop.IsCancellationRequested || e is HttpListenerException or ObjectDisposedException)
             {
+                // Closed: the agent stops (whatever the listener throws then).
                 return;
             }
 

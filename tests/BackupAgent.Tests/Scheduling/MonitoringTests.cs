@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using BackupAgent.Core.Consistency;
 using BackupAgent.Scheduling.History;
 using BackupAgent.Tests.Support;
 
@@ -102,6 +103,31 @@ public sealed class MonitoringTests : IAsyncLifetime
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains($"Serving /metrics, /healthz and /readyz on 127.0.0.1:{port}", result.Stderr);
         await Assert.ThrowsAsync<HttpRequestException>(() => _http.GetAsync(url + "/healthz"));
+    }
+
+    [Fact]
+    public async Task A_container_a_dead_agent_left_stopped_that_does_not_start_again_is_counted_as_left_stopped()
+    {
+        var container = await _scope.CreateContainerAsync("unstartable", "--entrypoint", "/no/such/program");
+        var id = (await DockerCli.RunAsync("inspect", "-f", "{{.Id}}", container)).Trim();
+        var state = Path.Combine(_scope.Directory, "agent-state");
+        new StopJournal(Path.Combine(state, "stopped"), new CollectingLog().Logger)
+            .Record(new JournalEntry("deadrun1", $"{Environment.MachineName}:999999999:1", DateTimeOffset.UtcNow, [new StoppedContainer(id, container)]));
+        var volume = await _scope.CreateVolumeAsync("idle");
+        var port = MetricsScrape.FreePort();
+        var config = ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(_scope.Name("idle"), "0 0 3 * * ?", _scope.Backups, volume))
+                                                         + $"metrics: {{ listen: '127.0.0.1:{port}' }}\n");
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        var agent = Agent.RunWithAsync(new Dictionary<string, string?> { ["BACKUP_AGENT_STATE_DIR"] = state }, stop.Token, "run", "--config", config);
+        var scrape = await WaitForAsync(agent, "a container counted as left stopped", async () =>
+            await MetricsScrape.TakeAsync(_http, $"http://127.0.0.1:{port}/metrics") is var s && s["backupagent_containers_left_stopped"] == 1 ? s : null);
+        await stop.CancelAsync();
+        var result = await agent;
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"Container {container} did not start again", result.Stderr);
+        Assert.Equal("gauge", scrape.Types["backupagent_containers_left_stopped"]);
     }
 
     [Fact]
