@@ -7,7 +7,7 @@ using Serilog;
 namespace BackupAgent.Scheduling.Monitoring;
 
 /// <summary>
-/// The agent's HTTP endpoint (metrics.listen), a minimal HttpListener: GET /metrics (prometheus-net's text
+/// The agent's HTTP endpoint (metrics.listen), a minimal HttpListener: GET (or HEAD) /metrics (prometheus-net's text
 /// exposition of <see cref="AgentMetrics"/>), /healthz (the process is alive: always 200) and /readyz
 /// (<see cref="Readiness"/>: 200 or 503, with a JSON body that says why). Started before the scheduler, so that a
 /// health check gets an answer from the first second.
@@ -93,28 +93,33 @@ public sealed class MonitoringServer : IAsyncDisposable
         try
         {
             var path = context.Request.Url?.AbsolutePath.TrimEnd('/') ?? "";
-            if (context.Request.HttpMethod != "GET")
+            var method = context.Request.HttpMethod;
+            var head = method == "HEAD"; // as GET, without the body (wget --spider)
+            if (method != "GET" && !head)
             {
                 response.StatusCode = 405;
-                response.AddHeader("Allow", "GET");
+                response.AddHeader("Allow", "GET, HEAD");
             }
             else if (path == "/metrics")
             {
                 response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                await _registry.CollectAndExportAsTextAsync(response.OutputStream, _stop.Token);
+                if (!head)
+                {
+                    await _registry.CollectAndExportAsTextAsync(response.OutputStream, _stop.Token);
+                }
             }
             else if (path == "/healthz")
             {
-                await WriteJsonAsync(response, 200, new { status = "alive" });
+                await WriteJsonAsync(response, 200, new { status = "alive" }, head);
             }
             else if (path == "/readyz")
             {
                 var report = await _readiness.CheckAsync(_stop.Token);
-                await WriteJsonAsync(response, report.Ready ? 200 : 503, report);
+                await WriteJsonAsync(response, report.Ready ? 200 : 503, report, head);
             }
             else
             {
-                await WriteJsonAsync(response, 404, new { error = $"no such endpoint {path}: try /metrics, /healthz or /readyz" });
+                await WriteJsonAsync(response, 404, new { error = $"no such endpoint {path}: try /metrics, /healthz or /readyz" }, head);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -152,10 +157,13 @@ public sealed class MonitoringServer : IAsyncDisposable
         }
     }
 
-    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, object body)
+    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, object body, bool head)
     {
         response.StatusCode = status;
         response.ContentType = "application/json; charset=utf-8";
-        await JsonSerializer.SerializeAsync(response.OutputStream, body, body.GetType(), Json);
+        if (!head)
+        {
+            await JsonSerializer.SerializeAsync(response.OutputStream, body, body.GetType(), Json);
+        }
     }
 }

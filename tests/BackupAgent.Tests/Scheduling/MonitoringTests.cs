@@ -31,7 +31,7 @@ public sealed class MonitoringTests : IAsyncLifetime
         await using var relay = EngineRelay.Start(_scope.Directory);
         var (good, bad) = (_scope.Name("measured"), _scope.Name("failing"));
         // Both jobs fire once, a few seconds from now, and then not for a day: nothing changes the values read below.
-        var at = DateTime.UtcNow.AddSeconds(6);
+        var at = DateTime.UtcNow.AddSeconds(8);
         var cron = $"{at.Second} {at.Minute} {at.Hour} * * ?";
         var port = MetricsScrape.FreePort();
         var yaml = ConfigFile.Jobs(ConfigFile.Job(good, cron, _scope.Backups, volume), ConfigFile.Job(bad, cron, _scope.Backups, _scope.Name("no-such-volume")))
@@ -97,6 +97,17 @@ public sealed class MonitoringTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, alive);
         Assert.Equal("alive", body.GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down);
+        using (var probe = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url + "/readyz")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, probe.StatusCode); // wget --spider, as a container's health check may use
+        }
+
+        using (var wrong = await _http.PostAsync(url + "/readyz", null))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, wrong.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(url + "/nothing")).StatusCode);
 
         await stop.CancelAsync();
         var result = await agent;
