@@ -81,9 +81,20 @@ public sealed class JobOptions
 
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;
+
+    /// <summary>kind: backup: make incremental sets (docs/incremental.md), with a full after fullEvery incrementals or at fullCron.</summary>
+    public IncrementalOptions? Incremental { get; set; }
 }
 
 /// <summary>A hook of a backup job: <c>sh -c</c> commands inside a running container.</summary>
+/// <summary>A backup job's chains: a full after <see cref="FullEvery"/> incrementals, or whenever <see cref="FullCron"/> fires (one of the two).</summary>
+public sealed class IncrementalOptions
+{
+    public int? FullEvery { get; set; }
+
+    public string? FullCron { get; set; }
+}
+
 public sealed class HookOptions
 {
     public string? Container { get; set; }

@@ -43,6 +43,7 @@ public sealed class BackupJobKind : IJobKind
                         Key = JobKeys.Of(job),
                         PreHooks = HooksOf(job, pre: true),
                         PostHooks = HooksOf(job, pre: false),
+                        Chain = ChainOf(job),
                     },
                     cancellationToken);
                 sets.Add(set.Id);
@@ -64,6 +65,14 @@ public sealed class BackupJobKind : IJobKind
             _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };
     }
+
+    /// <summary>The job's incremental: section as a chain request (null: plain full sets).</summary>
+    internal static ChainRequest? ChainOf(JobOptions job) => job.Incremental is not { } incremental ? null : new ChainRequest(Incremental: true)
+    {
+        FullEvery = incremental.FullEvery,
+        NextFullAfter = string.IsNullOrWhiteSpace(incremental.FullCron) ? null
+            : new Quartz.CronExpression(incremental.FullCron, job.TimeZone()).GetNextValidTimeAfter,
+    };
 
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
     {
