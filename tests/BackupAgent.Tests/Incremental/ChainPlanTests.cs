@@ -27,7 +27,7 @@ public sealed class ChainPlanTests
     [InlineData(1, "20260107T000000Z-0a0a0a")]
     [InlineData(2, "20260107T000000Z-0a0a0a 20260106T000000Z-ffffff 20260105T000000Z-eeeeee 20260104T000000Z-dddddd")]
     [InlineData(3, "20260107T000000Z-0a0a0a 20260106T000000Z-ffffff 20260105T000000Z-eeeeee 20260104T000000Z-dddddd")]
-    [InlineData(4, "20260107T000000Z-0a0a0a 20260106T000000Z-ffffff 20260105T000000Z-eeeeee 20260104T000000Z-dddddd 20260103T000000Z-cccccc 20260102T000000Z-bbbbbb")]
+    [InlineData(5, "20260107T000000Z-0a0a0a 20260106T000000Z-ffffff 20260105T000000Z-eeeeee 20260104T000000Z-dddddd 20260103T000000Z-cccccc 20260102T000000Z-bbbbbb")]
     public void Prune_keeps_the_whole_chain_of_every_kept_set(int last, string kept)
     {
         var verdicts = PrunePlan.Create(Chain, new RetentionPolicy { Last = last }, null, TimeZoneInfo.Utc);
