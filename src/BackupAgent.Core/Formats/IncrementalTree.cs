@@ -93,6 +93,29 @@ public sealed class IncrementalTree
         }
     }
 
+    /// <summary>
+    /// What makes a dumpdir unsafe to give GNU tar's extraction, or null: an entry ("Y", "N", "D") that is not a plain
+    /// name, or a rename ("R", "T", "X") to or from a path that is absolute or climbs out of the archive's root.
+    /// </summary>
+    public static string? Problem(byte[] contents)
+    {
+        foreach (var (code, name) in Parse(contents))
+        {
+            var unsafeName = code switch
+            {
+                'Y' or 'N' or 'D' => name.Length == 0 || name.Contains('/') || name is "." or "..",
+                'R' or 'T' or 'X' => name.StartsWith('/') || name.Split('/').Contains(".."),
+                _ => true,
+            };
+            if (unsafeName)
+            {
+                return $"names '{string.Concat(name.Take(80).Select(c => char.IsControl(c) ? '?' : c))}' (record '{(char.IsControl(code) ? '?' : code)}'), which is not inside it";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A dumpdir's NUL-terminated records, each a one-letter code and a name, up to the empty one that ends it.</summary>
     public static IEnumerable<(char Code, string Name)> Parse(byte[] contents)
     {

@@ -371,15 +371,27 @@ public sealed class TarStatsStream(
 /// <summary>
 /// Passes a tar stream on while counting it, and fails as soon as it holds more than declared: more entries, more
 /// content (a header's declared size counts at once) or more bytes. A restore is bounded by its manifest this way.
+/// It also stops an incremental archive whose directory listing names an entry outside its directory.
 /// </summary>
 public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what) : PassThroughStream(inner)
 {
     /// <summary>What has passed so far.</summary>
-    public TarStats Stats { get; } = new();
+    public TarStats Stats { get; } = new(dumpDirs: true);
 
     protected override void OnRead(ReadOnlySpan<byte> data)
     {
         Stats.Append(data);
+
+        // An incremental archive's directory listings steer GNU tar's extraction (what it deletes, what it renames):
+        // one that names anything outside its own directory never reaches the helper.
+        foreach (var (path, contents) in Stats.TakeDumpDirs())
+        {
+            if (IncrementalTree.Problem(contents) is { } problem)
+            {
+                throw new ArchiveExceedsManifestException($"{what} holds a listing of the directory '{path}' that {problem}; unpacking was stopped");
+            }
+        }
+
         if (Stats.Entries > maxEntries || Stats.ContentBytes > maxContentBytes || Stats.TarBytes > maxTarBytes)
         {
             throw new ArchiveExceedsManifestException(

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Text;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
@@ -122,5 +123,45 @@ public sealed class ChainPlanTests
         tree.Add(Dir("."));
         tree.AddDumpDir(".", DumpDir("Nghost"));
         Assert.Throws<InvalidDataException>(() => tree.Build([Dir(".")]));
+    }
+
+    private static byte[] TarWithDumpDir(byte[] dumpDir)
+    {
+        // A GNU dumpdir ('D'): written as a file, then retyped, with its header checksum made again.
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Gnu, leaveOpen: true))
+        {
+            writer.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, "./") { DataStream = new MemoryStream(dumpDir) });
+        }
+
+        var bytes = tar.ToArray();
+        bytes[156] = (byte)'D';
+        bytes.AsSpan(148, 8).Fill((byte)' ');
+        var sum = bytes.AsSpan(0, 512).ToArray().Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(bytes, 148);
+        return bytes;
+    }
+
+    [Theory]
+    [InlineData("R../outside", "T./inside")]
+    [InlineData("R./a", "T/etc")]
+    [InlineData("Y../x")]
+    [InlineData("Dsub/deeper")]
+    [InlineData("Qodd")]
+    public void A_restore_stops_a_directory_listing_that_reaches_outside_its_directory(params string[] records)
+    {
+        var tar = TarWithDumpDir(DumpDir(records));
+        var bounded = new BoundedTarStream(new MemoryStream(tar), 10, 1000, 100_000, "archive 'x'");
+        var e = Assert.Throws<ArchiveExceedsManifestException>(() => bounded.CopyTo(Stream.Null));
+        Assert.Contains("holds a listing of the directory '.' that names", e.Message);
+    }
+
+    [Fact]
+    public void A_restore_passes_a_directory_listing_with_plain_names_and_renames_inside_the_tree()
+    {
+        var tar = TarWithDumpDir(DumpDir("Ddir2", "Yn", "Nold", "R./dir", "T./dir2"));
+        var bounded = new BoundedTarStream(new MemoryStream(tar), 10, 1000, 100_000, "archive 'x'");
+        bounded.CopyTo(Stream.Null);
+        Assert.True(bounded.Stats.Ended);
     }
 }
