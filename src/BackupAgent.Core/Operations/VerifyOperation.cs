@@ -22,6 +22,9 @@ public sealed record ArchiveVerdict(ArchiveInfo Archive, IReadOnlyList<string> P
 /// </summary>
 public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerEngine? deepWith = null)
 {
+    /// <summary>Why an archive of the set being verified has no chain (its base is missing or unreadable).</summary>
+    private readonly Dictionary<ArchiveInfo, string> _chainProblems = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Take an encrypted set whose manifest carries no MAC (made by an agent older than the MAC), with a warning.</summary>
     public bool AcceptWithoutMac { get; init; }
 
@@ -58,7 +61,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
         var verdicts = new List<ArchiveVerdict>();
         foreach (var archive in set.Archives)
         {
-            var problems = !chains.TryGetValue(archive, out var chain) ? [(chainProblems[archive])]
+            var problems = !chains.TryGetValue(archive, out var chain) ? [_chainProblems[archive]]
                 : deep is not null ? await deep.ProblemsAsync(chain, key, cancellationToken)
                 : await ChainProblemsAsync(chain, key, cancellationToken);
 
@@ -73,8 +76,6 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
         return new VerifyResult(set, verdicts, unreadable);
     }
 
-    private readonly Dictionary<ArchiveInfo, string> chainProblems = new(ReferenceEqualityComparer.Instance);
-
     /// <summary>Each archive's chain (itself alone when it is full); an archive whose chain is broken has none, and its problem is kept.</summary>
     private async Task<Dictionary<ArchiveInfo, IReadOnlyList<ChainLink>>> ChainsAsync(BackupCatalog catalog, BackupSet set, ArchiveKey? key, CancellationToken cancellationToken)
     {
@@ -85,7 +86,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
             var (links, problem) = listing is null ? ([new ChainLink(set, archive)], null) : Chains.Resolve(set, archive, listing);
             if (links is null)
             {
-                chainProblems[archive] = problem!;
+                _chainProblems[archive] = problem!;
                 continue;
             }
 

@@ -84,7 +84,8 @@ public static partial class ManifestDoor
                 yield return $"archive {i} ('{Printable(archive.Volume)}'): {problem}";
             }
 
-            if (archive.Base is not null && (!BackupSetId.IsValid(archive.Base) || string.CompareOrdinal(archive.Base, set.Id) >= 0))
+            // IDs begin with their UTC time: a base is of an earlier time, or of the same second (and not this set).
+            if (archive.Base is not null && (!BackupSetId.IsValid(archive.Base) || archive.Base == set.Id || string.CompareOrdinal(archive.Base[..16], set.Id[..16]) > 0))
             {
                 yield return $"archive {i} ('{Printable(archive.Volume)}'): its base '{Printable(archive.Base)}' is not the ID of an earlier set";
             }

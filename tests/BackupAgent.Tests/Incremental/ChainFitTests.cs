@@ -47,6 +47,10 @@ public sealed class ChainFitTests : IAsyncLifetime
         Assert.Single(restore.Stderr.Trim().Split("\n"), l => l.StartsWith("backup-agent:", StringComparison.Ordinal));
         Assert.Equal("", (await DockerCli.RunAsync("volume", "ls", "-q", "--filter", $"name=^{target}$")).Trim());
 
+        var verify = await Agent.RunAsync("verify", "--from", _scope.Backups);
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("which is missing from the store", verify.Stdout + verify.Stderr);
+
         // The next incremental backup does not build on the broken chain: it starts a new one.
         var next = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", _source, "--incremental");
         Assert.Contains("(full, level 0)", next.Stdout);

@@ -69,6 +69,12 @@ public sealed class ChainPlanTests
     }
 
     [Fact]
+    public void A_base_made_in_the_same_second_passes_the_manifest_door()
+    {
+        Assert.Empty(ManifestDoor.Problems(Level("20260105T000000Z-111111", 1, "20260105T000000Z-ffffff")));
+    }
+
+    [Fact]
     public void The_manifest_door_refuses_a_snapshot_file_outside_its_set_or_without_its_pin()
     {
         var archive = Archive("db") with { Snapshot = "../x.snar.gz", SnapshotBytes = 1, SnapshotSha256 = new string('a', 64) };
