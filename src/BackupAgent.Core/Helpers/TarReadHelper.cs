@@ -31,15 +31,22 @@ public sealed class TarReadHelper
     /// The incremental read (docs/incremental.md): GNU tar's listed-incremental mode against the snapshot file in the
     /// scratch volume mounted at <see cref="HelperJob.SnapshotPath"/>, which it updates. With no file there it is a
     /// level 0. Files are known by inode only (--no-check-device): a volume's device number changes when it is
-    /// mounted again (another helper, a restarted engine), and that would make every directory look new; a volume
-    /// recreated under its name, whose inodes mean other files, is caught by the agent before (its creation time).
+    /// mounted again (another helper, a restarted engine), and that would make every directory look new. Before it
+    /// reads, a level above 0 checks that the source is the one its snapshot file was made on: the same root directory
+    /// (its inode, $3), holding something whose status changed no later than the snapshot's dump time ($4, seconds): in
+    /// a volume recreated under its name everything is newer (whatever inodes it reuses). Else it exits
+    /// <see cref="OtherRoot"/>, having read nothing. (GNU tar also dumps every file whose status changed since, so even
+    /// a source that passes these checks wrongly loses nothing.)
     /// </summary>
     private static readonly string IncrementalScript = $$"""
-        src=$1; snar=$2; root=$3; shift 3
+        src=$1; snar=$2; root=$3; since=$4; shift 4
         [ -d "$src" ] || { echo "not a directory: $src" >&2; exit {{NotADirectory}}; }
         now=$(stat -c %i "$src")
         if [ -n "$root" ] && [ "$root" != "$now" ]; then
           echo "its root directory is another one than the snapshot file's (inode $now, was $root): the volume was recreated" >&2; exit {{OtherRoot}}
+        fi
+        if [ -n "$since" ] && ! find "$src" -mindepth 1 -xdev -exec stat -c %Z {} + 2>/dev/null | awk -v t="$since" '$1 <= t { found = 1; exit } END { exit !found }'; then
+          echo "nothing in it is older than the snapshot file: the volume was recreated (or every entry of it changed)" >&2; exit {{OtherRoot}}
         fi
         /bin/tar --create --file=- --numeric-owner --listed-incremental="$snar" --no-check-device --directory="$src" --anchored --no-wildcards "$@" .
         rc=$?
@@ -47,21 +54,21 @@ public sealed class TarReadHelper
         exit $rc
         """;
 
-    private readonly Func<string?, string, HelperSpec> _build;
+    private readonly Func<string?, string[], HelperSpec> _build;
 
-    private TarReadHelper(Func<string?, string, HelperSpec> build, string? snapshotScratch, string root)
+    private TarReadHelper(Func<string?, string[], HelperSpec> build, string? snapshotScratch, string[] checks)
     {
         _build = build;
-        Spec = build(snapshotScratch, root);
+        Spec = build(snapshotScratch, checks);
     }
 
     /// <summary>What the helper mounts and runs.</summary>
     public HelperSpec Spec { get; }
 
     /// <summary>Reads a volume (by name) or a host directory (by absolute path).</summary>
-    public static TarReadHelper OfVolume(string volume, string purpose) => new((scratch, root) => scratch is null
+    public static TarReadHelper OfVolume(string volume, string purpose) => new((scratch, checks) => scratch is null
         ? HelperJob.Reading(purpose, volume, Script)
-        : HelperJob.WithSnapshot(HelperJob.Reading(purpose, volume, IncrementalScript, HelperJob.SnapshotFile, root), scratch), null, "");
+        : HelperJob.WithSnapshot(HelperJob.Reading(purpose, volume, IncrementalScript, [HelperJob.SnapshotFile, .. checks]), scratch), null, []);
 
     /// <summary>
     /// Reads the mount of <paramref name="container"/> at <paramref name="mountPath"/>, through all of the container's
@@ -70,17 +77,19 @@ public sealed class TarReadHelper
     public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose)
     {
         var excludes = nested.Select(p => $"--exclude=./{p}").ToList();
-        return new((scratch, root) => scratch is null
+        return new((scratch, checks) => scratch is null
             ? HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. excludes])
-            : HelperJob.WithSnapshot(HelperJob.ReadingContainer(purpose, container, IncrementalScript, [mountPath, HelperJob.SnapshotFile, root, .. excludes]), scratch), null, "");
+            : HelperJob.WithSnapshot(HelperJob.ReadingContainer(purpose, container, IncrementalScript, [mountPath, HelperJob.SnapshotFile, .. checks, .. excludes]), scratch), null, []);
     }
 
     /// <summary>
     /// The same read in listed-incremental mode, against the snapshot file in <paramref name="scratch"/> (a scratch
     /// volume), which it updates; given the inode of the root directory the snapshot file was made on
-    /// (<paramref name="root"/>), a source whose root is another one exits <see cref="OtherRoot"/> before reading.
+    /// (<paramref name="root"/>) and its dump time (<paramref name="since"/>, Unix seconds), a source that is not the
+    /// one it was made on exits <see cref="OtherRoot"/> before reading.
     /// </summary>
-    public TarReadHelper Incremental(string scratch, string? root) => new(_build, scratch, root ?? "");
+    public TarReadHelper Incremental(string scratch, string? root, long? since) =>
+        new(_build, scratch, [root ?? "", since?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]);
 
     /// <summary>Starts the helper; a failure is named <paramref name="what"/> (e.g. "reading volume 'db'").</summary>
     public async Task<Running> StartAsync(IContainerEngine engine, string what, CancellationToken cancellationToken) =>

@@ -184,6 +184,16 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
         }
     }
 
+    /// <summary>When the dump that wrote <paramref name="snapshot"/> started (Unix seconds, its first field), or null.</summary>
+    internal static long? DumpTime(ReadOnlySpan<byte> snapshot)
+    {
+        var newline = snapshot.IndexOf((byte)'\n');
+        var body = newline < 0 ? [] : snapshot[(newline + 1)..];
+        var end = body.IndexOf((byte)0);
+        return end is > 0 and <= 19 && long.TryParse(body[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? seconds : null;
+    }
+
     /// <summary>What makes <paramref name="snapshot"/> not a GNU tar snapshot file of format 2 ("GNU tar-VERSION-2\n", then NUL-separated fields), or null.</summary>
     internal static string? SnapshotProblem(ReadOnlySpan<byte> snapshot)
     {
@@ -195,6 +205,6 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
 
         // The dump time (seconds, nanoseconds), then per directory: nfs flag, mtime (s, ns), device, inode, name, its entries, an empty field.
         var body = snapshot[(newline + 1)..];
-        return body.Length < 4 || body.Count((byte)0) < 2 || body[^1] != 0 ? "is truncated or not a GNU tar snapshot file" : null;
+        return body.Length < 4 || body.Count((byte)0) < 2 || body[^1] != 0 || DumpTime(snapshot) is null ? "is truncated or not a GNU tar snapshot file" : null;
     }
 }

@@ -51,7 +51,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             }
 
             var tree = chain.BaseTree is null ? null : new IncrementalTree();
-            var (read, root) = await ArchiveAsync(setId, source, source.Reader.Incremental(scratch, chain.Base?.Archive.RootInode), compression, key, cancellationToken, tree);
+            var (read, root) = await ArchiveAsync(setId, source, source.Reader.Incremental(scratch, chain.Base?.Archive.RootInode, chain.Snapshot is { } based ? ChainStart.DumpTime(based) : null), compression, key, cancellationToken, tree);
             if (read is not { } archive)
             {
                 return null;

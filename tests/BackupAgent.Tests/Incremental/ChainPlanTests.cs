@@ -68,6 +68,22 @@ public sealed class ChainPlanTests
         Assert.Contains(ManifestDoor.Problems(set), p => p.Contains(problem, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("GNU tar-1.34-2\n1764626400\u0000123\u00000\u0000", null)]
+    [InlineData("GNU tar-1.34-1\n1764626400\u0000123\u00000\u0000", "is not a GNU tar snapshot file of format 2")]
+    [InlineData("GNU tar-1.34-2\nsoon\u0000123\u00000\u0000", "is truncated or not a GNU tar snapshot file")]
+    [InlineData("GNU tar-1.34-2\n1764626400", "is truncated or not a GNU tar snapshot file")]
+    [InlineData("#!/bin/sh\nrm -rf /\n", "is not a GNU tar snapshot file of format 2")]
+    public void A_snapshot_file_from_the_store_must_look_like_one_of_GNU_tar(string text, string? problem)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        Assert.Equal(problem, BackupAgent.Core.Operations.ChainStart.SnapshotProblem(bytes));
+        if (problem is null)
+        {
+            Assert.Equal(1764626400L, BackupAgent.Core.Operations.ChainStart.DumpTime(bytes));
+        }
+    }
+
     [Fact]
     public void A_base_made_in_the_same_second_passes_the_manifest_door()
     {
@@ -86,10 +102,10 @@ public sealed class ChainPlanTests
     [Fact]
     public void The_incremental_read_knows_files_by_inode_only_and_mounts_its_snapshot_apart_from_the_source()
     {
-        var spec = TarReadHelper.OfVolume("db", "backup of db").Incremental("scratch", "1234").Spec;
+        var spec = TarReadHelper.OfVolume("db", "backup of db").Incremental("scratch", "1234", 1764626400).Spec;
         var script = spec.Command[2];
         Assert.Contains("--listed-incremental=\"$snar\" --no-check-device", script);
-        Assert.Equal(["/source", "/.backup-agent-snapshot/snar", "1234"], spec.Command.Skip(4));
+        Assert.Equal(["/source", "/.backup-agent-snapshot/snar", "1234", "1764626400"], spec.Command.Skip(4));
         Assert.Contains(spec.Mounts, m => m is { Source: "db", ReadOnly: true });
         Assert.Contains(spec.Mounts, m => m is { Source: "scratch", Target: "/.backup-agent-snapshot", ReadOnly: false });
         Assert.False(spec.Writes);

@@ -12,7 +12,7 @@ public sealed class ChainStoresTests : IAsyncLifetime
     {
         _scope = await TestScope.CreateAsync();
         _source = await _scope.CreateVolumeAsync("stores");
-        await TestScope.ShellInVolumeAsync(_source, "printf 'secret-one\\n' > /d/a && mkdir /d/dir && printf 'secret-two\\n' > /d/dir/b");
+        await TestScope.ShellInVolumeAsync(_source, "printf 'kept\\n' > /d/kept && printf 'secret-one\\n' > /d/a && mkdir /d/dir && printf 'secret-two\\n' > /d/dir/b");
     }
 
     public async Task DisposeAsync() => await _scope.DisposeAsync();
