@@ -106,5 +106,8 @@ public sealed class ChainRoundTripTests : IAsyncLifetime
         // A deep verify replays the chain into a scratch volume and compares it with the index of the whole tree then.
         await Agent.SucceedAsync("verify", "--from", _scope.Backups, "--deep");
         await Agent.SucceedAsync("verify", "--from", _scope.Backups, "--backup", ids[2], "--deep");
+
+        // Every scratch volume the chain's snapshot files went through is gone.
+        Assert.Equal("", (await DockerCli.RunAsync("volume", "ls", "-q", "--filter", "label=backup-agent.scratch", "--filter", $"label=backup-agent.purpose=snapshot file of {_source}")).Trim());
     }
 }
