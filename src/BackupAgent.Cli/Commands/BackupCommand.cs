@@ -12,7 +12,7 @@ public sealed class BackupCommand : ICommand
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
                             [--incremental | --full]
-        backup-agent backup --job NAME [--config PATH] [--json]
+        backup-agent backup --job NAME [--config PATH] [--json] [--full]
 
         Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
@@ -30,6 +30,7 @@ public sealed class BackupCommand : ICommand
                              does not fit (another engine, a volume recreated, a damaged snapshot file),
                              gets a full archive, and the log says why (docs/incremental.md)
           --full             a full backup that starts a chain later --incremental backups continue
+                             (with --job: this run of a job with an incremental: section is a full)
           --dry-run          print the plan (sources, archives, containers to stop, hooks) and do nothing
         Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and
         backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user,
@@ -67,7 +68,7 @@ public sealed class BackupCommand : ICommand
     {
         if (args.Value("--job") is { } job)
         {
-            return Options.Select(o => o.Name).Except(["--job", "--config", "--json"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json", "--full"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
                 ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }

@@ -93,6 +93,9 @@ public sealed class IncrementalOptions
     public int? FullEvery { get; set; }
 
     public string? FullCron { get; set; }
+
+    /// <summary>This run makes a new full that starts a chain (backup --job NAME --full); not a configuration key.</summary>
+    internal bool FullNow { get; set; }
 }
 
 public sealed class HookOptions

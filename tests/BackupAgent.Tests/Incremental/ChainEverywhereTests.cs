@@ -75,8 +75,19 @@ public sealed class ChainEverywhereTests : IAsyncLifetime
         }
 
         Assert.Equal(["0", "1", "2", "0"], levels);
+
+        // --full forces this run of the job to start a new chain; a job that makes no chains refuses it.
+        await Agent.SucceedAsync("backup", "--job", job, "--config", config);
+        Assert.Contains("(level 1 on ", (await Agent.SucceedAsync("list", "--from", _scope.Backups)).Stdout.Split('\n')[0]);
+        await Agent.SucceedAsync("backup", "--job", job, "--config", config, "--full");
+        Assert.Contains("(full, level 0)", (await Agent.SucceedAsync("list", "--from", _scope.Backups)).Stdout.Split('\n')[0]);
+        var plainJob = _scope.Name("plain-job");
+        var plain = ConfigFile.Write(Path.Combine(_scope.Directory, "plain"), ConfigFile.Jobs(ConfigFile.Job(plainJob, "0 0 3 * * ?", _scope.Backups, _source)));
+        var refused = await Agent.RunAsync("backup", "--job", plainJob, "--config", plain, "--full");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"--full forces the full of a chain, and job '{plainJob}' has no incremental: section", refused.Stderr);
         var runs = new RunHistory(Path.Combine(_scope.Directory, "state")).Runs(job);
-        Assert.Equal(4, runs.Count(r => r.Outcome == RunOutcome.Succeeded && r.Sets.Count == 1));
+        Assert.Equal(6, runs.Count(r => r.Outcome == RunOutcome.Succeeded && r.Sets.Count == 1));
 
         var expected = await VolumeSnapshot.TakeAsync(_source);
         var target = _scope.Track(_scope.Name("everywhere-job"));
