@@ -95,7 +95,7 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
 
     private async Task<SetCopy> CopySetAsync(BackupCatalog source, BackupCatalog target, BackupSet set, bool dryRun, CancellationToken cancellationToken)
     {
-        var bytes = set.Archives.Sum(a => a.Bytes + (a.IndexBytes ?? 0));
+        var bytes = set.Archives.Sum(a => a.StoredItems().Sum(i => i.Bytes ?? 0));
         try
         {
             if (await target.FindAsync(set.Id, cancellationToken) is { } there)
@@ -142,7 +142,7 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
     {
         foreach (var archive in set.Archives)
         {
-            foreach (var item in new[] { archive.Stored(), archive.StoredIndex() }.OfType<StoredItem>())
+            foreach (var item in archive.StoredItems())
             {
                 var what = $"{item.Kind} '{item.File}' of '{item.Volume}' in set {set.Id}";
                 try
@@ -213,6 +213,6 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
     private static bool SameItems(BackupSet a, BackupSet b) =>
         Pins(a).SetEquals(Pins(b));
 
-    private static HashSet<(string, long, string, string?, long?, string?)> Pins(BackupSet set) =>
-        set.Archives.Select(x => (x.File, x.Bytes, x.Sha256, x.Index, x.IndexBytes, x.IndexSha256)).ToHashSet();
+    private static HashSet<(string, long?, string?)> Pins(BackupSet set) =>
+        set.Archives.SelectMany(a => a.StoredItems()).Select(i => (i.File, i.Bytes, i.Sha256)).ToHashSet();
 }

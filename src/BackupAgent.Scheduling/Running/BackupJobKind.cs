@@ -44,6 +44,7 @@ public sealed class BackupJobKind : IJobKind
                         PreHooks = HooksOf(job, pre: true),
                         PostHooks = HooksOf(job, pre: false),
                         Excludes = job.Exclude,
+                        Chain = ChainOf(job),
                     },
                     cancellationToken);
                 sets.Add(set.Id);
@@ -91,6 +92,27 @@ public sealed class BackupJobKind : IJobKind
             _ when sets.Count > 0 => throw PartialRunException.Of(failure, result),
             _ => throw failure,
         };
+    }
+
+    /// <summary>The job's incremental: section as a chain request (null: plain full sets).</summary>
+    internal static ChainRequest? ChainOf(JobOptions job) => job.Incremental is not { } incremental ? null : new ChainRequest(Incremental: !incremental.FullNow)
+    {
+        FullEvery = incremental.FullEvery,
+        NextFullAfter = string.IsNullOrWhiteSpace(incremental.FullCron) ? null
+            : new Quartz.CronExpression(incremental.FullCron, job.TimeZone()).GetNextValidTimeAfter,
+    };
+
+    /// <summary>Makes the next run of <paramref name="job"/> (in this process) a new full that starts a chain; false when the job makes no incremental sets.</summary>
+    public static bool ForceFull(AgentOptions options, string job)
+    {
+        var found = options.Jobs.FirstOrDefault(j => string.Equals(j.Name, job, StringComparison.OrdinalIgnoreCase));
+        if (found?.Incremental is not { } incremental)
+        {
+            return false;
+        }
+
+        incremental.FullNow = true;
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)
