@@ -90,7 +90,7 @@ public sealed class RunHistory
 
     /// <summary>The newest run of the job that succeeded, or null.</summary>
     public RunRecord? LastSucceeded(string job) => Query(
-        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes FROM runs WHERE job = $job AND outcome = 'Succeeded' ORDER BY started_at DESC LIMIT 1",
+        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes, copies FROM runs WHERE job = $job AND outcome = 'Succeeded' ORDER BY started_at DESC LIMIT 1",
         ("$job", job)).FirstOrDefault();
 
     private static string Text(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);

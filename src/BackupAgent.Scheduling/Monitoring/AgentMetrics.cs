@@ -125,9 +125,9 @@ public sealed class AgentMetrics : IRunObserver
 
     private static double Seconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000.0;
 
-    /// <summary>Backups and prunes change the sets in their destination (a migration's optional one is not counted).</summary>
+    /// <summary>Backups, prunes and copies change the sets in their destination and copy destinations (a migration's optional one is not counted).</summary>
     private static bool CountsSets(JobOptions job) =>
-        job.Destination is { Length: > 0 } && job.Kind.ToLowerInvariant() is "backup" or "prune";
+        job.Destination is { Length: > 0 } && job.Kind.ToLowerInvariant() is "backup" or "prune" or "copy";
 
     private void SetInterval(JobOptions job, DateTimeOffset now)
     {
@@ -157,16 +157,19 @@ public sealed class AgentMetrics : IRunObserver
     /// <summary>Counts the sets in the job's destination; <paramref name="quiet"/> (at start-up, when it may not exist yet) logs a failure at Debug.</summary>
     private async Task CountSetsAsync(JobOptions job, ILogger log, bool quiet, CancellationToken cancellationToken)
     {
-        try
+        foreach (var destination in job.Copies.Prepend(job.Destination!))
         {
-            var dest = Destinations.Resolve(_options, job.Destination!)!;
-            var store = _runner.Factory.OpenStore(dest, $"the destination of job {job.Name}", forWriting: false, log);
-            var sets = await new BackupCatalog(store).ListAsync(null, cancellationToken);
-            _sets.WithLabels(job.Destination!).Set(sets.Count);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            log.Write(quiet ? LogEventLevel.Debug : LogEventLevel.Warning, "Could not count the backup sets in {Destination} for the metrics: {Error}", job.Destination, JobTerms.Describe(e));
+            try
+            {
+                var dest = Destinations.Resolve(_options, destination)!;
+                var store = _runner.Factory.OpenStore(dest, $"the destination {destination} of job {job.Name}", forWriting: false, log);
+                var sets = await new BackupCatalog(store).ListAsync(null, cancellationToken);
+                _sets.WithLabels(destination).Set(sets.Count);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                log.Write(quiet ? LogEventLevel.Debug : LogEventLevel.Warning, "Could not count the backup sets in {Destination} for the metrics: {Error}", destination, JobTerms.Describe(e));
+            }
         }
     }
 }
