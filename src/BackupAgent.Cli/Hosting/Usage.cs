@@ -19,6 +19,7 @@ public static class Usage
           prune    --from DEST [--volume NAME] --keep-last N --keep-hourly N --keep-daily N --keep-weekly N
                    --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
           backup   --job NAME [--config PATH] [--json]          run a configured job now
+          keygen   [--output FILE] | --recipients-of IDENTITY_FILE [--output FILE]   an age key pair (0600)
 
         The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
           run           [--config PATH] [--once JOB]   run the jobs on their schedules until SIGTERM/Ctrl-C

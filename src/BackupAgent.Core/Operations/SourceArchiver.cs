@@ -19,8 +19,8 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
     /// <summary>Returns the archive, or null when the source is not a directory (skipped with a warning).</summary>
     public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        var file = SetLayout.ArchiveFile(source.FileStem, compression, key is not null);
-        var indexFile = SetLayout.IndexFile(file, key is not null);
+        var file = SetLayout.ArchiveFile(source.FileStem, compression, key?.Format);
+        var indexFile = SetLayout.IndexFile(file, key?.Format);
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
 
         await using var index = new IndexWriter(store, SetLayout.Item(setId, indexFile), key, cancellationToken);
@@ -56,7 +56,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             throw;
         }
 
-        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with
+        return source.Describe(file, compression, key?.Format, written!, stats!) with
         {
             Index = indexFile,
             IndexBytes = indexed.Bytes,

@@ -5,14 +5,14 @@ namespace BackupAgent.Core.Sets;
 
 /// <summary>
 /// The one layout of a set in a store: everything under <c>ID/</c>; the manifest <c>ID/manifest.json</c>, written
-/// last; for an encrypted set its MAC <c>ID/manifest.mac</c>; per source an archive <c>STEM.tar[.zst|.gz][.enc]</c>
-/// and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.enc]</c>.
+/// last; for an encrypted set its MAC <c>ID/manifest.mac</c>; per source an archive <c>STEM.tar[.zst|.gz][.age|.enc]</c>
+/// (.age: the age format; .enc: the older bae1) and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.age|.enc]</c>.
 /// </summary>
 public static class SetLayout
 {
     public const string ManifestFile = "manifest.json";
 
-    private const string EncryptedSuffix = ".enc";
+    private const string Bae1Suffix = ".enc";
 
     public static string Manifest(string setId) => Item(setId, ManifestFile);
 
@@ -25,12 +25,19 @@ public static class SetLayout
     public static string Archive(BackupSet set, ArchiveInfo archive) => Item(set.Id, archive.File);
 
     /// <summary>The file name of a source's archive.</summary>
-    public static string ArchiveFile(string stem, Compression compression, bool encrypted) =>
-        stem + compression.FileExtension() + (encrypted ? EncryptedSuffix : "");
+    public static string ArchiveFile(string stem, Compression compression, string? encryption) =>
+        stem + compression.FileExtension() + Suffix(encryption);
 
     /// <summary>The file name of an archive's per-file index (JSON lines, gzip, encrypted like the archive).</summary>
-    public static string IndexFile(string archiveFile, bool encrypted) =>
-        archiveFile + ".index.jsonl.gz" + (encrypted ? EncryptedSuffix : "");
+    public static string IndexFile(string archiveFile, string? encryption) =>
+        archiveFile + ".index.jsonl.gz" + Suffix(encryption);
+
+    private static string Suffix(string? encryption) => encryption switch
+    {
+        null => "",
+        Crypto.Age.AgeFormat.Name => Crypto.Age.AgeFormat.FileSuffix,
+        _ => Bae1Suffix,
+    };
 
     /// <summary>The store names of a set's archives and indexes (not its manifest or MAC).</summary>
     public static IEnumerable<string> ArchiveItems(string setId, IEnumerable<ArchiveInfo> archives) =>

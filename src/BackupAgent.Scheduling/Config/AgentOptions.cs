@@ -79,6 +79,12 @@ public sealed class JobOptions
     /// <summary>... or with the 32-byte key in this file.</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>kind: backup. Encrypts to these age public keys (recipients files of backup-agent keygen, or age1... keys); this host cannot read the sets.</summary>
+    public List<string> Recipients { get; set; } = [];
+
+    /// <summary>kind: verify. Decrypts with the age identities in this file.</summary>
+    public string? IdentityFile { get; set; }
+
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;
 }
