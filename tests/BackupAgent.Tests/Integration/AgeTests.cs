@@ -78,6 +78,28 @@ public sealed class AgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_disaster_recovery_page_restores_a_volume_with_age_zstd_tar_and_docker_alone()
+    {
+        var page = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "disaster-recovery.md"));
+        var marked = page[page.IndexOf("<!-- The test suite runs the next block", StringComparison.Ordinal)..];
+        var start = marked.IndexOf("```sh\n", StringComparison.Ordinal) + "```sh\n".Length;
+        var procedure = marked[start..marked.IndexOf("```", start, StringComparison.Ordinal)];
+        Assert.Contains("age -d -i \"$KEY\"", procedure);
+
+        var target = _scope.Track(_scope.Name("by-hand"));
+        await ShellAsync(procedure, new Dictionary<string, string>
+        {
+            ["KEY"] = _identity,
+            ["SET"] = Path.GetDirectoryName(_archive)!,
+            ["FILE"] = Path.GetFileName(_archive),
+            ["VOLUME"] = target,
+            ["IMAGE"] = DockerCli.HelperImage,
+        });
+
+        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(_source), await VolumeSnapshot.TakeAsync(target));
+    }
+
+    [Fact]
     public async Task A_set_restores_and_deep_verifies_with_the_identity_file()
     {
         var target = _scope.Track(_scope.Name("age-restored"));
