@@ -34,6 +34,8 @@ public sealed class AgeTests : IAsyncLifetime
         var keygen = await Agent.SucceedAsync("keygen", "--output", _identity);
         _recipients = _identity + ".recipients";
         Assert.Contains("Public key: age1", keygen.Stderr);
+        Secrets.Register((await File.ReadAllLinesAsync(_identity)).Single(l => l.StartsWith("AGE-SECRET-KEY-1", StringComparison.Ordinal)));
+        Secrets.Register((await File.ReadAllTextAsync(_recipients)).Split(' ', '\n').Single(w => w.StartsWith("BACKUP-AGENT-MANIFEST-KEY-1", StringComparison.Ordinal)));
         var backup = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", _source, "--recipient", _recipients, "--json");
         using var json = JsonDocument.Parse(backup.Stdout);
         _setId = json.RootElement.GetProperty("id").GetString()!;
@@ -163,6 +165,18 @@ public sealed class AgeTests : IAsyncLifetime
         var result = await AssertRestoreRefusedAsync(["--identity-file", other], 3, "wrong identity file");
         UntrustedStoreTests.AssertOneLine(result);
         Assert.Equal(3, (await Agent.RunAsync("verify", "--from", _scope.Backups, "--identity-file", other)).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_bare_public_key_alone_is_refused_for_a_backup_before_anything_is_read()
+    {
+        var publicKey = (await HostCommand.RunAsync("age-keygen", "-y", _identity)).Trim();
+        var backups = Path.Combine(_scope.Directory, "bare");
+        var result = await Agent.RunAsync("backup", "--to", backups, "--volume", _source, "--recipient", publicKey);
+        Assert.Equal(2, result.ExitCode);
+        UntrustedStoreTests.AssertOneLine(result);
+        Assert.Contains($"recipient {publicKey} comes without its manifest key", result.Stderr);
+        Assert.False(Directory.Exists(backups) && Directory.EnumerateFileSystemEntries(backups).Any());
     }
 
     [Fact]

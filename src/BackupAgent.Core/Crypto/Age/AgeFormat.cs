@@ -22,8 +22,11 @@ public static class AgeFormat
     /// <summary>age's own default scrypt work factor (log2 N) for new files.</summary>
     public const int ScryptWorkFactor = 18;
 
-    /// <summary>The highest work factor a reader takes, as age's own default (a higher one could be a memory bomb).</summary>
-    public const int MaxScryptWorkFactor = 22;
+    /// <summary>
+    /// The highest work factor a reader takes (2^20 needs 1 GiB): a crafted archive in the store must not make the
+    /// agent allocate more. age itself writes 18.
+    /// </summary>
+    public const int MaxScryptWorkFactor = 20;
 
     private static readonly byte[] X25519Info = "age-encryption.org/v1/X25519"u8.ToArray();
     private static readonly byte[] ScryptLabel = "age-encryption.org/v1/scrypt"u8.ToArray();
