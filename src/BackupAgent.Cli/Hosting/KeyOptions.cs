@@ -13,19 +13,19 @@ public static class KeyOptions
     /// <summary>The options of a command that reads sets (restore, verify): a secret, or identities.</summary>
     public static readonly IReadOnlyList<OptionSpec> ReadSpecs = [new("--passphrase-file"), new("--key-file"), new("--identity-file")];
 
-    public const string Help = """
+    private const string Help = """
           --passphrase-file PATH  encrypt/decrypt archives with the passphrase in PATH (or $BACKUP_AGENT_PASSPHRASE,
                                   $BACKUP_AGENT_PASSPHRASE_FILE); new sets are in the age format (scrypt)
           --key-file PATH         ... or with the 32-byte key in PATH, raw or base64 (or $BACKUP_AGENT_KEY_FILE)
         """;
 
-    public const string WriteHelp = Help + "\n" + """
+    public const string WriteHelp = "\n" + Help + "\n" + """
           --recipient KEY|FILE    ... or to age public keys (repeatable): the recipients file that `backup-agent keygen`
                                   writes (an age1... key with its manifest key), or an age1... key; this host then
                                   cannot read the sets it makes (or $BACKUP_AGENT_RECIPIENTS_FILE)
         """;
 
-    public const string ReadHelp = Help + "\n" + """
+    public const string ReadHelp = "\n" + Help + "\n" + """
           --identity-file PATH    ... or with the age identities in PATH (AGE-SECRET-KEY-1..., as `backup-agent keygen`
                                   and age-keygen write them; or $BACKUP_AGENT_IDENTITY_FILE)
         """;

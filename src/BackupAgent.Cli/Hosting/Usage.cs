@@ -43,7 +43,11 @@ public static class Usage
                                 else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
 
-        Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
+        Encryption: backup --passphrase-file, --key-file or --recipient (age public keys); restore and verify take the
+        passphrase, key file or --identity-file. See 'backup-agent backup --help' and 'backup-agent keygen --help'.
+
+        Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration, 3 the encryption key is missing
+        or wrong.
         Run 'backup-agent COMMAND --help' for a command's details.
         """;
 }
