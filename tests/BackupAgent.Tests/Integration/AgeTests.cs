@@ -213,6 +213,15 @@ public sealed class AgeTests : IAsyncLifetime
         await File.WriteAllBytesAsync(_archive, bytes);
         var result = await AssertRestoreRefusedAsync(["--identity-file", _identity], 1, "corrupt or truncated");
         Assert.Contains("tampered with", result.Stderr);
+
+        // An existing target is left exactly as it was, even with --force.
+        var existing = await _scope.CreateVolumeAsync("age-existing");
+        await TestScope.ShellInVolumeAsync(existing, "echo keep > /d/keep; mkdir /d/dir");
+        var before = await VolumeSnapshot.TakeAsync(existing);
+        var forced = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={existing}", "--force", "--identity-file", _identity);
+        Assert.Equal(1, forced.ExitCode);
+        Assert.Contains("no volume was touched", forced.Stderr);
+        VolumeSnapshot.AssertEqual(before, await VolumeSnapshot.TakeAsync(existing));
     }
 
     [Fact]
