@@ -6,7 +6,9 @@ namespace BackupAgent.Core.Sets;
 /// <summary>
 /// The one layout of a set in a store: everything under <c>ID/</c>; the manifest <c>ID/manifest.json</c>, written
 /// last; for an encrypted set its MAC <c>ID/manifest.mac</c>; per source an archive <c>STEM.tar[.zst|.gz][.age|.enc]</c>
-/// (.age: the age format; .enc: the older bae1) and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.age|.enc]</c>.
+/// (.age: the age format; .enc: the older bae1) and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.age|.enc]</c>;
+/// in a chain (docs/incremental.md) also GNU tar's snapshot file <c>ARCHIVE.snar.gz[.age|.enc]</c> and, for an
+/// incremental archive, the index of the whole tree <c>ARCHIVE.tree.jsonl.gz[.age|.enc]</c>.
 /// </summary>
 public static class SetLayout
 {
@@ -39,7 +41,15 @@ public static class SetLayout
         _ => Bae1Suffix,
     };
 
-    /// <summary>The store names of a set's archives and indexes (not its manifest or MAC).</summary>
+    /// <summary>The file name of the GNU tar snapshot file after an archive (gzip, encrypted like the archive).</summary>
+    public static string SnapshotFile(string archiveFile, string? encryption) =>
+        archiveFile + ".snar.gz" + Suffix(encryption);
+
+    /// <summary>The file name of an incremental archive's index of the whole tree (JSON lines, gzip, encrypted like the archive).</summary>
+    public static string TreeFile(string archiveFile, string? encryption) =>
+        archiveFile + ".tree.jsonl.gz" + Suffix(encryption);
+
+    /// <summary>The store names of a set's archives, indexes, snapshot files and tree indexes (not its manifest or MAC).</summary>
     public static IEnumerable<string> ArchiveItems(string setId, IEnumerable<ArchiveInfo> archives) =>
-        archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => Item(setId, file));
+        archives.SelectMany(a => new[] { a.File, a.Index, a.Snapshot, a.Tree }).OfType<string>().Select(file => Item(setId, file));
 }

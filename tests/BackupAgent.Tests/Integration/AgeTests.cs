@@ -168,6 +168,19 @@ public sealed class AgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_incremental_backup_to_public_keys_is_a_full_one_each_time_saying_why_and_restores()
+    {
+        var backups = Path.Combine(_scope.Directory, "incremental");
+        await Agent.SucceedAsync("backup", "--to", backups, "--volume", _source, "--recipient", _recipients, "--incremental");
+        var second = await Agent.SucceedAsync("backup", "--to", backups, "--volume", _source, "--recipient", _recipients, "--incremental");
+        Assert.Contains("sets encrypted to public keys cannot be read by the host that makes them", second.Stderr);
+
+        var target = _scope.Track(_scope.Name("age-incremental"));
+        await Agent.SucceedAsync("restore", "--from", backups, "--volume", $"{_source}={target}", "--identity-file", _identity);
+        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(_source), await VolumeSnapshot.TakeAsync(target));
+    }
+
+    [Fact]
     public async Task A_bare_public_key_alone_is_refused_for_a_backup_before_anything_is_read()
     {
         var publicKey = (await HostCommand.RunAsync("age-keygen", "-y", _identity)).Trim();
