@@ -174,6 +174,7 @@ public sealed class AgeTests : IAsyncLifetime
         await Agent.SucceedAsync("backup", "--to", backups, "--volume", _source, "--recipient", _recipients, "--incremental");
         var second = await Agent.SucceedAsync("backup", "--to", backups, "--volume", _source, "--recipient", _recipients, "--incremental");
         Assert.Contains("sets encrypted to public keys cannot be read by the host that makes them", second.Stderr);
+        Assert.Contains("(full, level 0)", second.Stdout);
 
         var target = _scope.Track(_scope.Name("age-incremental"));
         await Agent.SucceedAsync("restore", "--from", backups, "--volume", $"{_source}={target}", "--identity-file", _identity);
