@@ -108,7 +108,7 @@ internal sealed class DockerHelper : IHelper
                 CapAdd = spec.Writes ? WriterCapabilities : ReaderCapabilities,
                 Memory = 512L << 20,
                 PidsLimit = 64,
-                VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null,
+                VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null!,
                 Mounts = spec.Mounts.Where(m => !m.IsHostPath)
                     // No copy: the engine would otherwise fill an empty volume with the image's directory at the
                     // mount point, changing the volume root's owner and mode (a backup must never write its sources).
@@ -123,7 +123,6 @@ internal sealed class DockerHelper : IHelper
         {
             stream = await client.Containers.AttachContainerAsync(
                 created.ID,
-                tty: false,
                 new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = stdinAttached },
                 cancellationToken);
             await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
