@@ -24,6 +24,10 @@ public sealed partial class DockerEngine : IContainerEngine
     private readonly HelperOutput _output;
     private readonly string? _runRoot;
     private string? _identity;
+    private Task<FifoPlacement?>? _placement;
+
+    /// <summary>The endpoints whose fallback from the FIFO to the attach stream was logged: once per process.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> FallbackLogged = new();
 
     /// <summary>
     /// Connects to the engine at <paramref name="endpoint"/>. <paramref name="outputSetting"/> ("attach" or "auto") and
@@ -264,7 +268,8 @@ public sealed partial class DockerEngine : IContainerEngine
     /// <summary>Starts a helper; on a local engine its output (or, for one that reads stdin, its input) goes through a FIFO (the fast path).</summary>
     public Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken) => CallAsync<IHelper>(async (client, ct) =>
     {
-        var fifo = _output == HelperOutput.Fifo ? HelperFifo.Create(_runRoot, forInput: spec.OpenStdin) : null;
+        var placement = _output == HelperOutput.Fifo ? await PlacementAsync(client, ct) : null;
+        var fifo = placement is null ? null : HelperFifo.Create(_runRoot, forInput: spec.OpenStdin, placement);
         try
         {
             return await DockerHelper.StartAsync(client, _helperImage, spec, fifo, HelperTimeout, _log, ct);
@@ -275,6 +280,63 @@ public sealed partial class DockerEngine : IContainerEngine
             throw;
         }
     }, cancellationToken);
+
+    /// <summary>Where this engine's helpers find the agent's FIFOs (null: they cannot, and the attach stream serves); found once.</summary>
+    private async Task<FifoPlacement?> PlacementAsync(DockerClient client, CancellationToken cancellationToken)
+    {
+        var placing = _placement ??= PlaceFifosAsync(client);
+        try
+        {
+            return await placing.WaitAsync(cancellationToken);
+        }
+        catch when (!placing.IsCompletedSuccessfully)
+        {
+            _placement = null;
+            throw;
+        }
+    }
+
+    private async Task<FifoPlacement?> PlaceFifosAsync(DockerClient client)
+    {
+        var candidates = FifoPlacement.CandidateContainerIds(ReadOrNull("/proc/self/mountinfo"), ReadOrNull("/proc/self/cgroup"), Environment.MachineName);
+        var (placement, why) = await HelperOutputChoice.PlaceFifosAsync(_runRoot, candidates, async (id, ct) =>
+        {
+            try
+            {
+                var container = await client.Containers.InspectContainerAsync(id, ct);
+                return container.Mounts.Select(m => (m.Type ?? "", m.Source, m.Destination)).ToList();
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                return null;
+            }
+        }, CancellationToken.None);
+        if (placement is null)
+        {
+            if (FallbackLogged.TryAdd(Endpoint, true))
+            {
+                _log.Warning("Helpers on {Endpoint} get and give their data through the attach stream, not the faster FIFO: {Reason}", Endpoint, why);
+            }
+        }
+        else if (placement.Mount is { } mount)
+        {
+            _log.Debug("Helpers on {Endpoint} reach the agent's FIFOs through its container's mount of {Mount}", Endpoint, mount);
+        }
+
+        return placement;
+    }
+
+    private static string? ReadOrNull(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     public ValueTask DisposeAsync()
     {

@@ -117,7 +117,18 @@ internal sealed class DockerHelper : IHelper
                 Binds = binds,
             },
         };
-        var created = await client.Containers.CreateContainerAsync(create, cancellationToken);
+        CreateContainerResponse created;
+        try
+        {
+            created = await client.Containers.CreateContainerAsync(create, cancellationToken);
+        }
+        catch
+        {
+            // A create cancelled in flight (a run stopped just then) may still make the container: remove it by name.
+            await RemoveAsync(client, create.Name, log);
+            throw;
+        }
+
         MultiplexedStream? stream = null;
         try
         {
@@ -252,6 +263,9 @@ internal sealed class DockerHelper : IHelper
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, timeout.Token);
+        }
+        catch (DockerContainerNotFoundException)
+        {
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
