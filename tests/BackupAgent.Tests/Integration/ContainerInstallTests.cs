@@ -43,7 +43,7 @@ public sealed class ContainerInstallTests : IAsyncLifetime
     ];
 
     [Fact]
-    public async Task The_agent_container_backs_up_on_schedule_into_a_host_directory_and_restores_through_fifos_as_a_non_root_user()
+    public async Task The_compose_install_backs_up_on_schedule_into_a_host_directory_and_restores_through_fifos_as_a_non_root_user()
     {
         var source = await _scope.CreateVolumeAsync("ctr-src");
         await TestScope.ShellInVolumeAsync(source,
@@ -51,26 +51,34 @@ public sealed class ContainerInstallTests : IAsyncLifetime
             + "mkdir -m 2750 /d/shared; echo x > /d/shared/f; chown -R 33:33 /d/shared; ln -s private /d/link; chmod 4755 /d/noise");
         var before = await VolumeSnapshot.TakeAsync(source);
         var backups = await AgentDirectoryAsync("backups");
-        var state = await AgentDirectoryAsync("state");
         // One scheduled run, a few seconds after the agent starts: nothing runs when the container is stopped.
         var at = DateTimeOffset.UtcNow.AddSeconds(12);
-        var config = ConfigFile.Write(Path.Combine(_scope.Directory, "config"),
-            "state: /var/lib/backup-agent\n" + ConfigFile.Jobs(ConfigFile.Job("once", $"{at:ss mm HH dd MM} ? {at:yyyy}", "/backups", source)));
-        var agent = _scope.Name("agent");
-        _scope.TrackOn(null, "container", agent);
+        var config = ConfigFile.Write(Path.Combine(_scope.Directory, "config"), "state: /var/lib/backup-agent\n"
+            + ConfigFile.Jobs(ConfigFile.Job("once", $"{at:ss mm HH dd MM} ? {at:yyyy}", "/srv/backup-agent/backups", source)));
+        await using var compose = await ComposeProject.UpAsync(_scope, _socketGroup, $$"""
+            services:
+              backup-agent:
+                image: {{_image}}
+                labels: { {{TestScope.TestLabel}}: "{{_scope.Id}}" }
+                volumes:
+                  - {{config}}:/etc/backup-agent/agent.yaml:ro
+                  - {{backups}}:/srv/backup-agent/backups
+                environment:
+                  BACKUP_AGENT__Logging__Console: human
+            """);
+        var agent = compose.Container;
+        Assert.Equal($"{compose.Project}_default", (await DockerCli.RunAsync("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", agent)).Trim());
+        Assert.Equal($"{AgentImage.Uid}", (await DockerCli.RunAsync("exec", agent, "id", "-u")).Trim());
+        Assert.Contains(_socketGroup, (await DockerCli.RunAsync("exec", agent, "id", "-G")).Split(' ', StringSplitOptions.TrimEntries));
 
-        await DockerCli.RunAsync([
-            "run", "-d", .. AgentRunArgs(agent), "--stop-timeout", "30",
-            "-v", $"{config}:/etc/backup-agent/agent.yaml:ro", "-v", $"{state}:/var/lib/backup-agent", "-v", $"{backups}:/backups", _image]);
         await Poll.UntilAsync(() => Task.FromResult(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Any()),
             "the agent's container wrote no backup set within 120 s", seconds: 120);
-
-        var set = Path.GetDirectoryName(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).First())!;
+        var set = Path.GetDirectoryName(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Single())!;
         Assert.All(Directory.EnumerateFiles(set), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
         Assert.Equal($"{AgentImage.Uid}", (await HostCommand.RunAsync("stat", "-c", "%u", Path.Combine(set, "manifest.json"))).Trim());
         var target = _scope.Track(_scope.Name("ctr-restored"));
-        var restore = await DockerAsync("exec", agent, "backup-agent", "restore", "--from", "/backups", "--backup", Path.GetFileName(set),
-            "--volume", $"{source}={target}", "--verbose");
+        var restore = await DockerAsync("exec", agent, "backup-agent", "restore", "--from", "/srv/backup-agent/backups",
+            "--backup", Path.GetFileName(set), "--volume", $"{source}={target}", "--verbose");
         Assert.True(restore.ExitCode == 0, restore.Output);
         Assert.Contains("its input comes through a FIFO", restore.Output);
         VolumeSnapshot.AssertEqual(before, await VolumeSnapshot.TakeAsync(target));
@@ -78,6 +86,7 @@ public sealed class ContainerInstallTests : IAsyncLifetime
         await DockerCli.RunAsync("stop", agent);
         Assert.Equal("0", (await DockerCli.RunAsync("inspect", "-f", "{{.State.ExitCode}}", agent)).Trim());
         var logs = (await DockerAsync("logs", agent)).Output;
+        var state = (await DockerCli.RunAsync("volume", "inspect", "-f", "{{.Mountpoint}}", compose.StateVolume)).Trim();
         Assert.Contains("Job once starts (schedule)", logs);
         Assert.Contains("its output comes through a FIFO", logs);
         Assert.Contains($"reach the agent's FIFOs through its container's mount of {state} at /var/lib/backup-agent", logs);
@@ -120,18 +129,5 @@ public sealed class ContainerInstallTests : IAsyncLifetime
     }
 
     /// <summary>A docker command's exit code and its stdout and stderr together (a container's log is on both).</summary>
-    private static async Task<(int ExitCode, string Output)> DockerAsync(params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> DockerAsync(params string[] args) => ComposeProject.RunAsync("docker", null, args);
 }
