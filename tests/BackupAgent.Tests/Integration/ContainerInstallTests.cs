@@ -65,12 +65,15 @@ public sealed class ContainerInstallTests : IAsyncLifetime
                   - {{backups}}:/srv/backup-agent/backups
                 environment:
                   BACKUP_AGENT__Logging__Console: human
+                healthcheck: { interval: 2s, start_period: 0s }
             """);
         var agent = compose.Container;
         Assert.Equal($"{compose.Project}_default", (await DockerCli.RunAsync("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", agent)).Trim());
         Assert.Equal($"{AgentImage.Uid}", (await DockerCli.RunAsync("exec", agent, "id", "-u")).Trim());
         Assert.Contains(_socketGroup, (await DockerCli.RunAsync("exec", agent, "id", "-G")).Split(' ', StringSplitOptions.TrimEntries));
 
+        await Poll.UntilAsync(async () => (await DockerCli.RunAsync("inspect", "-f", "{{.State.Health.Status}}", agent)).Trim() == "healthy",
+            "the agent's container did not become healthy (its HEALTHCHECK) within 60 s");
         await Poll.UntilAsync(() => Task.FromResult(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Any()),
             "the agent's container wrote no backup set within 120 s", seconds: 120);
         var set = Path.GetDirectoryName(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Single())!;
