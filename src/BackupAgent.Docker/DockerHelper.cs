@@ -122,7 +122,7 @@ internal sealed class DockerHelper : IHelper
         {
             created = await client.Containers.CreateContainerAsync(create, cancellationToken);
         }
-        catch
+        catch (OperationCanceledException)
         {
             // A create cancelled in flight (a run stopped just then) may still make the container: remove it by name.
             await RemoveAsync(client, create.Name, log);
