@@ -30,9 +30,12 @@ public sealed class AgentFactory(AgentSettings settings)
     /// <summary>Stops and starts containers of <paramref name="engine"/> through the journal and volume locks in the state directory.</summary>
     public ContainerStopper OpenStopper(IContainerEngine engine, ILogger log) => new(
         engine,
-        new StopJournal(Path.Combine(settings.StateDirectory, "stopped"), log),
+        OpenJournal(log),
         new VolumeLocks(Path.Combine(settings.StateDirectory, "locks")),
         log);
+
+    /// <summary>The journal of stopped containers in the state directory (what the agent's metrics count as left stopped).</summary>
+    public StopJournal OpenJournal(ILogger log) => new(Path.Combine(settings.StateDirectory, "stopped"), log);
 
     /// <summary>Opens the store at DEST; <paramref name="what"/> names it in errors, <paramref name="forWriting"/> creates a missing directory.</summary>
     public IBackupStore OpenStore(string? dest, string what, bool forWriting, ILogger log)

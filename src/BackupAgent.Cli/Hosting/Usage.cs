@@ -29,7 +29,7 @@ public static class Usage
         the AWS environment and profiles (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_PROFILE,
         AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for S3-compatible services) and BACKUP_AGENT_S3_PATH_STYLE,
         _REQUEST_CHECKSUM_CALCULATION, _RESPONSE_CHECKSUM_VALIDATION (WHEN_REQUIRED by default), _STORAGE_CLASS,
-        _SSE, _SSE_KMS_KEY_ID, _PART_SIZE_MIB (8), _MAX_PARTS (10000), _PARALLEL_PARTS (4), _MAX_ATTEMPTS (5).
+        _SSE, _SSE_KMS_KEY_ID, _PART_SIZE_MIB (5), _MAX_PARTS (10000), _PARALLEL_PARTS (4), _MAX_ATTEMPTS (5).
 
         Global options:
           --docker-host URI     the engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock)

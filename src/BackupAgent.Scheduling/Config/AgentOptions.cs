@@ -21,6 +21,9 @@ public sealed class AgentOptions
 
     public DiscoveryOptions Discovery { get; set; } = new();
 
+    /// <summary>The HTTP endpoint of /metrics, /healthz and /readyz; off unless metrics.listen is set.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>The file this was read from (read-only, so not a key).</summary>
     public string SourceFile { get; private set; } = "";
 
@@ -81,6 +84,22 @@ public sealed class JobOptions
 
     /// <summary>Whether a run missed while the agent was down is made up once at start-up (default true).</summary>
     public bool CatchUp { get; set; } = true;
+
+    /// <summary>URLs a monitor (healthchecks.io, Uptime Kuma) is pinged at when a run starts, succeeds or fails.</summary>
+    public PingOptions Ping { get; set; } = new();
+}
+
+/// <summary>A job's monitoring pings: each URL gets a GET (retried with backoff); empty: no ping.</summary>
+public sealed class PingOptions
+{
+    /// <summary>When a run starts (healthchecks.io: .../start), so that the monitor measures its duration.</summary>
+    public string? Start { get; set; }
+
+    /// <summary>When a run succeeded.</summary>
+    public string? Success { get; set; }
+
+    /// <summary>When a run failed or was cancelled (healthchecks.io: .../fail): the ping that must not be lost.</summary>
+    public string? Failure { get; set; }
 }
 
 /// <summary>A hook of a backup job: <c>sh -c</c> commands inside a running container.</summary>
@@ -194,6 +213,13 @@ public sealed class WebhookOptions
     public bool OnFailure { get; set; } = true;
 
     public bool OnSuccess { get; set; }
+}
+
+/// <summary>The agent's monitoring endpoint.</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>HOST:PORT to serve /metrics, /healthz and /readyz on, e.g. 127.0.0.1:9464 or 0.0.0.0:9464; empty: off.</summary>
+    public string? Listen { get; set; }
 }
 
 /// <summary>Containers that define their own schedule by labels (backup-agent.schedule): how they are found and run.</summary>

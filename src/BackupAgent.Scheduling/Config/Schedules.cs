@@ -18,4 +18,27 @@ public static class Schedules
     /// </summary>
     public static DateTimeOffset? MissedSince(this JobOptions job, DateTimeOffset lastStart, DateTimeOffset now) =>
         job.NextFireAfter(lastStart) is { } next && next < now.AddSeconds(-1) ? next : null;
+
+    /// <summary>
+    /// The longest gap between two fire times among the next 32 after <paramref name="now"/>: what a monitor should
+    /// expect between two successes (a job on weekdays only: the weekend). Null for a schedule that never fires again.
+    /// </summary>
+    public static TimeSpan? ExpectedInterval(this JobOptions job, DateTimeOffset now)
+    {
+        var cron = job.Cron();
+        TimeSpan? longest = null;
+        var previous = cron.GetNextValidTimeAfter(now);
+        for (var i = 0; i < 32 && previous is { } from; i++)
+        {
+            if (cron.GetNextValidTimeAfter(from) is not { } next)
+            {
+                break;
+            }
+
+            longest = longest is { } l && l >= next - from ? l : next - from;
+            previous = next;
+        }
+
+        return longest;
+    }
 }

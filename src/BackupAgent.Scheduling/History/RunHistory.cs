@@ -84,6 +84,11 @@ public sealed class RunHistory
 
     public RunRecord? Last(string job) => Runs(job, 1).FirstOrDefault();
 
+    /// <summary>The newest run of the job that succeeded, or null.</summary>
+    public RunRecord? LastSucceeded(string job) => Query(
+        "SELECT run_id, job, trigger, started_at, finished_at, outcome, bytes, sets, error, warnings, downtimes FROM runs WHERE job = $job AND outcome = 'Succeeded' ORDER BY started_at DESC LIMIT 1",
+        ("$job", job)).FirstOrDefault();
+
     private static string Text(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     private bool HasColumn(string name)

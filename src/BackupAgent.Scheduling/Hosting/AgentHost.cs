@@ -1,5 +1,6 @@
 using BackupAgent.Core.Errors;
 using BackupAgent.Scheduling.Config;
+using BackupAgent.Scheduling.Monitoring;
 using BackupAgent.Scheduling.Running;
 using BackupAgent.Wiring;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,15 +43,48 @@ public static class AgentHost
         builder.Services.AddHostedService<LabelledJobService>();
 
         using var host = builder.Build();
-        runner.History.MarkInterrupted(DateTimeOffset.UtcNow);
+        var started = DateTimeOffset.UtcNow;
+        runner.History.MarkInterrupted(started);
+        await using var monitoring = StartMonitoring(options, runner, host.Services.GetRequiredService<ISchedulerFactory>(), started, log);
         await RecoverStoppedContainersAsync(runner.Factory, log, stop);
+        var counting = monitoring is null ? Task.CompletedTask : Task.Run(() => monitoring.Metrics.CountAsync(stop), CancellationToken.None);
+
         foreach (var job in options.Jobs)
         {
             log.Information("Job {Job} ({Kind}) is scheduled {Cron} ({TimeZone}); next run {Next:u}", job.Name, job.Kind, job.Cron, job.TimeZone().Id, job.NextFireAfter(DateTimeOffset.UtcNow));
         }
 
-        await host.RunAsync(stop);
+        try
+        {
+            await host.RunAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped while the host was still starting: as clean as a stop after start-up.
+        }
+
+        await counting;
         log.Information("The agent has stopped");
+    }
+
+    /// <summary>With metrics.listen: the metrics (an observer of every run) and the HTTP endpoint, listening already.</summary>
+    private static MonitoringParts? StartMonitoring(AgentOptions options, JobRunner runner, ISchedulerFactory schedulers, DateTimeOffset started, ILogger log)
+    {
+        if (options.Metrics.Listen is not { Length: > 0 } listen)
+        {
+            return null;
+        }
+
+        var metrics = new AgentMetrics(options, runner, log);
+        metrics.Seed();
+        var server = MonitoringServer.Start(ListenAddress.Parse(listen.Trim(), out _)!, metrics.Registry, new Readiness(runner, schedulers, started, log), log);
+        runner.Observers.Add(metrics);
+        return new MonitoringParts(metrics, server);
+    }
+
+    private sealed record MonitoringParts(AgentMetrics Metrics, MonitoringServer Server) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Server.DisposeAsync();
     }
 
     /// <summary>

@@ -1,21 +1,25 @@
 using System.Net.Http.Json;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.History;
-using Serilog;
+using BackupAgent.Scheduling.Running;
 
 namespace BackupAgent.Scheduling.Notifications;
 
 /// <summary>
 /// POSTs a JSON body about a finished run to a webhook: on failure, and on success when asked. The body carries
-/// "text" (Slack, Mattermost), "content" (Discord) and the run's fields for anything else. A webhook that fails is
-/// logged and never fails the run.
+/// "text" (Slack, Mattermost), "content" (Discord) and the run's fields for anything else. Delivered with retries
+/// (<see cref="HttpDelivery"/>; a failure the hardest); a webhook that fails is logged and never fails the run.
 /// </summary>
-public sealed class WebhookNotifier(WebhookOptions options, HttpClient http)
+public sealed class WebhookNotifier(WebhookOptions options, HttpDelivery delivery) : IRunObserver
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
-    public async Task NotifyAsync(RunRecord run, ILogger log)
+    public async Task ObserveAsync(RunNotice notice)
     {
+        if (notice.HasStarted)
+        {
+            return;
+        }
+
+        var run = notice.Run;
         // A success with warnings (a volume that shrank sharply) is told like a failure.
         var clean = run.Outcome == RunOutcome.Succeeded && run.Warnings.Count == 0;
         if (string.IsNullOrEmpty(options.Url) || !(clean ? options.OnSuccess : options.OnFailure))
@@ -44,18 +48,6 @@ public sealed class WebhookNotifier(WebhookOptions options, HttpClient http)
             warnings = run.Warnings,
             host = Environment.MachineName,
         };
-        try
-        {
-            using var timeout = new CancellationTokenSource(Timeout);
-            using var response = await http.PostAsJsonAsync(options.Url, body, timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                log.Warning("The webhook answered {Status} to the notification of run {RunId}; the run is not affected", (int)response.StatusCode, run.RunId);
-            }
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException)
-        {
-            log.Warning("Could not notify the webhook about run {RunId}: {Error}; the run is not affected", run.RunId, e.Message);
-        }
+        await delivery.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, options.Url) { Content = JsonContent.Create(body) }, "the webhook", run.RunId, clean ? Urgency.Normal : Urgency.Alert, notice.Log);
     }
 }

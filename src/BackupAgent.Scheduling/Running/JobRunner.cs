@@ -11,14 +11,13 @@ namespace BackupAgent.Scheduling.Running;
 /// <summary>
 /// Runs one job once, however it was triggered (schedule, catch-up, run --once, backup --job): gives it a run ID and
 /// a logger carrying job name and run ID, keeps to the global limit of concurrent runs, records the run in the
-/// history, and notifies. Exceptions propagate after they are recorded, their messages in the job's terms (<see cref="JobTerms"/>).
+/// history, and tells its observers (<see cref="Observers"/>: the webhook, pings, metrics) when it starts and ends. Exceptions propagate after they are recorded, their messages in the job's terms (<see cref="JobTerms"/>).
 /// </summary>
 public sealed class JobRunner : IDisposable
 {
     private readonly AgentOptions _options;
     private readonly AgentFactory _factory;
     private readonly ILogger _log;
-    private readonly WebhookNotifier _notifier;
     private readonly HttpClient _http = new();
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<string, JobOptions> _added = new(StringComparer.OrdinalIgnoreCase);
@@ -29,11 +28,19 @@ public sealed class JobRunner : IDisposable
         _factory = factory;
         _log = log;
         History = new RunHistory(options.StateDirectory());
-        _notifier = new WebhookNotifier(options.Notifications.Webhook, _http);
+        var delivery = new HttpDelivery(_http);
+        Observers.Add(new WebhookNotifier(options.Notifications.Webhook, delivery));
+        Observers.Add(new PingNotifier(delivery));
         _slots = new SemaphoreSlim(options.Concurrency.MaxRuns);
     }
 
     public RunHistory History { get; }
+
+    /// <summary>Told when each run starts and ends; add one to watch every run (the agent's metrics).</summary>
+    public RunObservers Observers { get; } = new();
+
+    /// <summary>The jobs of the file and those added by labels.</summary>
+    public IReadOnlyList<JobOptions> Jobs => [.. _options.Jobs, .. _added.Values];
 
     /// <summary>Opens the engines and stores of every run.</summary>
     public AgentFactory Factory => _factory;
@@ -77,6 +84,7 @@ public sealed class JobRunner : IDisposable
         {
             History.Save(record);
             log.Information("Job {Job} starts ({Trigger}), run {RunId}", job.Name, trigger, runId);
+            await Observers.NotifyAsync(new RunNotice(job, record, log));
             var result = await kind.RunAsync(new JobRun(job, _options, runId, log, _factory), cancellationToken);
             record = record with { Outcome = RunOutcome.Succeeded, Sets = result.Sets, Bytes = result.Bytes, Warnings = result.Warnings, Downtimes = result.Downtimes, FinishedAt = DateTimeOffset.UtcNow };
             log.Information("Job {Job} succeeded: {Count} set(s), {Bytes} bytes in {Seconds:0.0} s", job.Name, result.Sets.Count, result.Bytes, record.Duration!.Value.TotalSeconds);
@@ -104,7 +112,7 @@ public sealed class JobRunner : IDisposable
         {
             _slots.Release();
             History.Save(record);
-            await _notifier.NotifyAsync(record, log);
+            await Observers.NotifyAsync(new RunNotice(job, record, log));
         }
     }
 

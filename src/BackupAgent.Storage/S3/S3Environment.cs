@@ -84,7 +84,7 @@ public static class S3Environment
             StorageClass = Get(StorageClass),
             ServerSideEncryption = Get(Sse),
             KmsKeyId = Get(SseKmsKeyId),
-            PartSize = Int(PartSizeMiB, 8 * S3Options.MiB, S3Options.MiB),
+            PartSize = Int(PartSizeMiB, 5 * S3Options.MiB, S3Options.MiB),
             MaxParts = Int(MaxParts, 10_000),
             ParallelParts = Int(ParallelParts, 4),
             MaxAttempts = Int(MaxAttempts, 5),

@@ -49,7 +49,7 @@ public sealed record S3Options
     public string? KmsKeyId { get; init; }
 
     /// <summary>The size of the first parts of a multipart upload; see <see cref="PartSizing"/> for how it grows.</summary>
-    public int PartSize { get; init; } = 8 * MiB;
+    public int PartSize { get; init; } = 5 * MiB;
 
     /// <summary>The provider's limit on parts per upload: 10,000 on AWS, 1,000 on some compatibles.</summary>
     public int MaxParts { get; init; } = 10_000;

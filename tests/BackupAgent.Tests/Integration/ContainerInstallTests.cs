@@ -53,7 +53,7 @@ public sealed class ContainerInstallTests : IAsyncLifetime
         var backups = await AgentDirectoryAsync("backups");
         // One scheduled run, a few seconds after the agent starts: nothing runs when the container is stopped.
         var at = DateTimeOffset.UtcNow.AddSeconds(12);
-        var config = ConfigFile.Write(Path.Combine(_scope.Directory, "config"), "state: /var/lib/backup-agent\n"
+        var config = ConfigFile.Write(Path.Combine(_scope.Directory, "config"), "state: /var/lib/backup-agent\nmetrics: { listen: 0.0.0.0:9464 }\n"
             + ConfigFile.Jobs(ConfigFile.Job("once", $"{at:ss mm HH dd MM} ? {at:yyyy}", "/srv/backup-agent/backups", source)));
         await using var compose = await ComposeProject.UpAsync(_scope, _socketGroup, $$"""
             services:
@@ -73,7 +73,13 @@ public sealed class ContainerInstallTests : IAsyncLifetime
         Assert.Contains(_socketGroup, (await DockerCli.RunAsync("exec", agent, "id", "-G")).Split(' ', StringSplitOptions.TrimEntries));
 
         await Poll.UntilAsync(async () => (await DockerCli.RunAsync("inspect", "-f", "{{.State.Health.Status}}", agent)).Trim() == "healthy",
-            "the agent's container did not become healthy (its HEALTHCHECK) within 60 s");
+            "the agent's container did not become healthy (its HEALTHCHECK, /readyz) within 60 s");
+        using (var http = new HttpClient())
+        {
+            var ready = await http.GetAsync($"http://127.0.0.1:{compose.MetricsPort}/readyz");
+            Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("\"ready\": true", await ready.Content.ReadAsStringAsync());
+        }
         await Poll.UntilAsync(() => Task.FromResult(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Any()),
             "the agent's container wrote no backup set within 120 s", seconds: 120);
         var set = Path.GetDirectoryName(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Single())!;

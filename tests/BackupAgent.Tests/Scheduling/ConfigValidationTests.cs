@@ -38,7 +38,7 @@ public sealed class ConfigValidationTests : IDisposable
         { "missing bucket", Good.Replace("url: ./backups", "url: s3:///prefix"), "destinations.local.url: 's3:///prefix' has no bucket name: write s3://BUCKET[/PREFIX]" },
         { "unknown destination name", Good.Replace("destination: local", "destination: nowhere"), "jobs[0].destination: 'nowhere' is not a destination name (local) nor a path or URL" },
         { "duplicate job names", Good + Good[Good.IndexOf("  - name", StringComparison.Ordinal)..].Replace("nightly", "NIGHTLY"), "jobs: the job name 'nightly' is used more than once (jobs[0], jobs[1])" },
-        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, catchUp)" },
+        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, catchUp, ping)" },
         { "unknown top-level key", "retention: 3\n" + Good, "retention: unknown key 'retention'" },
         { "unknown kind", Good.Replace("destination: local", "destination: local\n    kind: shred"), "jobs[0].kind: 'shred' is not a job kind this agent knows (backup, migrate, prune, verify)" },
         { "prune without rules", Good.Replace("destination: local", "destination: local\n    kind: prune"), "jobs[0].keep: a prune job needs at least one rule" },
@@ -55,6 +55,12 @@ public sealed class ConfigValidationTests : IDisposable
         { "bad console format", Good + "logging: { console: xml }\n", "logging.console: 'xml' is not one of human, json, none" },
         { "bad number", Good + "concurrency: { maxRuns: 0 }\n", "concurrency.maxRuns: 0 is not between 1 and 64" },
         { "bad helper timeout", Good + "engine: { helperTimeoutSeconds: -1 }\n", "engine.helperTimeoutSeconds: -1 is not between 0 (no limit) and 4294967" },
+        { "metrics.listen without a port", Good + "metrics: { listen: 127.0.0.1 }\n", "metrics.listen: '127.0.0.1' is not HOST:PORT (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for every interface)" },
+        { "metrics.listen with a bad port", Good + "metrics: { listen: '0.0.0.0:70000' }\n", "metrics.listen: '0.0.0.0:70000': the port '70000' is not between 1 and 65535" },
+        { "metrics.listen on a host name", Good + "metrics: { listen: 'backup.example:9464' }\n", "metrics.listen: 'backup.example:9464': 'backup.example' is not an IP address, localhost or *" },
+        { "metrics.listen on a bare IPv6 address", Good + "metrics: { listen: '::1:9464' }\n", "metrics.listen: '::1:9464': write an IPv6 address in brackets, e.g. [::1]:9464" },
+        { "bad failure ping", Good.Replace("destination: local", "destination: local\n    ping: { failure: 'hc-ping.com/uuid' }"), "jobs[0].ping.failure: is not an absolute http:// or https:// URL" },
+        { "unknown ping key", Good.Replace("destination: local", "destination: local\n    ping: { fail: 'https://hc-ping.com/uuid/fail' }"), "jobs[0].ping.fail: unknown key 'fail' (known here: start, success, failure)" },
         { "a list where a value goes", Good.Replace("timeZone: Europe/Berlin", "timeZone: [UTC]"), "jobs[0].timeZone: expected a single value" },
     };
 
@@ -135,6 +141,29 @@ public sealed class ConfigValidationTests : IDisposable
 
         var e = Assert.Throws<BadInputException>(() => Load(Good, ("BACKUP_AGENT__Jobs__0__TimeZone", "Atlantis")));
         Assert.Contains("jobs[0].timeZone: 'Atlantis'", e.Message);
+    }
+
+    [Fact]
+    public void The_metrics_address_comes_from_the_file_or_the_environment_and_a_bad_one_is_named()
+    {
+        Assert.Null(Load(Good).Metrics.Listen);
+        Assert.Equal("127.0.0.1:9464", Load(Good + "metrics: { listen: '127.0.0.1:9464' }\n").Metrics.Listen);
+        Assert.Equal("[::1]:9500", Load(Good + "metrics: { listen: '127.0.0.1:9464' }\n", ("BACKUP_AGENT__Metrics__Listen", "[::1]:9500")).Metrics.Listen);
+
+        var e = Assert.Throws<BadInputException>(() => Load(Good, ("BACKUP_AGENT__Metrics__Listen", "all:9464")));
+        Assert.Contains("has 1 problem(s)", e.Message);
+        Assert.Contains("metrics.listen: 'all:9464': 'all' is not an IP address", e.Message);
+    }
+
+    [Fact]
+    public void A_bad_ping_url_is_named_by_its_key_and_never_echoed()
+    {
+        var yaml = Good.Replace("destination: local", "destination: local\n    ping: { start: 'ftp://hc-ping.com/secret-uuid/start', success: 'https://hc-ping.com/secret-uuid', failure: 'secret-uuid/fail' }");
+        var e = Assert.Throws<BadInputException>(() => Load(yaml));
+        Assert.Contains("has 2 problem(s)", e.Message);
+        Assert.Contains("jobs[0].ping.start: is not an absolute http:// or https:// URL", e.Message);
+        Assert.Contains("jobs[0].ping.failure: is not an absolute http:// or https:// URL", e.Message);
+        Assert.DoesNotContain("secret-uuid", e.Message);
     }
 
     [Fact]

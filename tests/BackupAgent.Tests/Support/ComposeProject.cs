@@ -24,6 +24,16 @@ internal sealed class ComposeProject : IAsyncDisposable
 
     public string StateVolume => $"{Project}_backup-agent-state";
 
+    /// <summary>The host port (on 127.0.0.1) that compose.yaml publishes the agent's metrics listener on: a free one.</summary>
+    public int MetricsPort { get; } = FreePort();
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
     /// <summary>Brings the project up (no build: the image is given in <paramref name="overrides"/>), with DOCKER_GID set to <paramref name="socketGroup"/>.</summary>
     public static async Task<ComposeProject> UpAsync(TestScope scope, string socketGroup, string overrides)
     {
@@ -31,6 +41,7 @@ internal sealed class ComposeProject : IAsyncDisposable
         await File.WriteAllTextAsync(file, overrides + "\n");
         var project = new ComposeProject(scope.Name("compose").Replace("-", ""), ["-f", Path.Combine(Repository.Root, "install", "docker", "compose.yaml"), "-f", file],
             new Dictionary<string, string?> { ["DOCKER_GID"] = socketGroup });
+        project._environment["BACKUP_AGENT_METRICS_PORT"] = $"{project.MetricsPort}";
         scope.TrackOn(null, "volume", project.StateVolume);
         scope.TrackOn(null, "network", $"{project.Project}_default");
         var up = await project.ComposeAsync("up", "-d", "--no-build");

@@ -18,7 +18,7 @@ public sealed class S3OptionsTests
         var options = Read();
         Assert.Equal(ChecksumMode.WhenRequired, options.RequestChecksumCalculation);
         Assert.Equal(ChecksumMode.WhenRequired, options.ResponseChecksumValidation);
-        Assert.Equal(8 * S3Options.MiB, options.PartSize);
+        Assert.Equal(5 * S3Options.MiB, options.PartSize);
         Assert.Equal(10_000, options.MaxParts);
         Assert.False(options.ForcePathStyle);
         Assert.Null(options.ServiceUrl);

@@ -32,5 +32,6 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
         new EngineOptionsValidator().Validate(options.Engine, "engine", problems);
         new WebhookOptionsValidator().Validate(options.Notifications.Webhook, "notifications.webhook", problems);
         new DiscoveryOptionsValidator().Validate(options.Discovery, "discovery", problems);
+        new MetricsOptionsValidator().Validate(options.Metrics, "metrics", problems);
     }
 }

@@ -79,6 +79,7 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
         }
 
         new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
+        new PingOptionsValidator().Validate(options.Ping, $"{path}.ping", problems);
         if (string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase))
         {
             try
