@@ -11,7 +11,8 @@ public sealed class BackupCommand : ICommand
 
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
-        backup-agent backup --job NAME [--config PATH] [--json]
+                            [--incremental | --full]
+        backup-agent backup --job NAME [--config PATH] [--json] [--full]
 
         Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
         one archive per volume, then a manifest. A set is listed only once its manifest is written.
@@ -24,6 +25,12 @@ public sealed class BackupCommand : ICommand
                              that were running). Label backup-agent.stop=true|false on a container opts
                              it in or out either way. The stop is journalled: see 'recover'.
           --stop-timeout S   seconds to wait before a stopping container is killed (default: its own)
+          --incremental      store only what changed since the latest backup of each source in DEST (GNU
+                             tar's listed-incremental mode); a source with no earlier backup, or one that
+                             does not fit (another engine, a volume recreated, a damaged snapshot file),
+                             gets a full archive, and the log says why (docs/incremental.md)
+          --full             a full backup that starts a chain later --incremental backups continue
+                             (with --job: this run of a job with an incremental: section is a full)
           --dry-run          print the plan (sources, archives, containers to stop, hooks) and do nothing
         Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and
         backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user,
@@ -44,6 +51,8 @@ public sealed class BackupCommand : ICommand
         new("--stop", IsFlag: true),
         new("--stop-timeout"),
         new("--dry-run", IsFlag: true),
+        new("--incremental", IsFlag: true),
+        new("--full", IsFlag: true),
         new("--json", IsFlag: true),
         new("--job"),
         AgentSetup.ConfigOption,
@@ -59,7 +68,7 @@ public sealed class BackupCommand : ICommand
     {
         if (args.Value("--job") is { } job)
         {
-            return Options.Select(o => o.Name).Except(["--job", "--config", "--json"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json", "--full"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
                 ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
@@ -69,6 +78,13 @@ public sealed class BackupCommand : ICommand
         {
             Stop = args.Flag("--stop"),
             StopTimeout = args.Value("--stop-timeout") is { } seconds ? TimeSpan.FromSeconds(Seconds(seconds)) : null,
+            Chain = (args.Flag("--incremental"), args.Flag("--full")) switch
+            {
+                (true, true) => throw new BadInputException("backup: give either --incremental or --full, not both"),
+                (true, false) => new ChainRequest(Incremental: true),
+                (false, true) => new ChainRequest(Incremental: false),
+                _ => null,
+            },
         };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
@@ -89,7 +105,7 @@ public sealed class BackupCommand : ICommand
             context.Console.Out.WriteLine($"backup set {set.Id}");
             foreach (var archive in set.Archives)
             {
-                context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()})");
+                context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()}){ListCommand.ChainNote(archive)}");
             }
 
             foreach (var downtime in set.Downtimes)

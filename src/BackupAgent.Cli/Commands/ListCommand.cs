@@ -10,7 +10,9 @@ public sealed class ListCommand : ICommand
     public string Help => """
         backup-agent list --from DEST [--volume NAME] [--json]
 
-        Lists the complete backup sets at DEST, newest first.
+        Lists the complete backup sets at DEST, newest first. An archive of a chain (docs/incremental.md)
+        shows its level and the set it builds on; a chain whose base is missing or unreadable is named
+        on stderr (exit 1), and restore refuses it.
           --volume NAME   only sets that hold this volume
           --json          print an array of backup sets as JSON on stdout
         """;
@@ -25,7 +27,11 @@ public sealed class ListCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var store = context.OpenStore("--from", forWriting: false);
-        var (sets, unreadable) = await new BackupCatalog(store).ScanAsync(args.Value("--volume"), cancellationToken);
+        var catalog = new BackupCatalog(store);
+        var everything = await catalog.ScanAsync(null, cancellationToken);
+        var volume = args.Value("--volume");
+        var (sets, unreadable) = (everything.Sets.Where(s => volume is null || s.FindArchive(volume) is not null).ToList(), everything.Unreadable);
+        var broken = sets.SelectMany(s => Chains.Problems(s, everything).Select(p => $"set '{s.Id}' cannot be restored: {p}")).ToList();
         if (args.Flag("--json"))
         {
             context.WriteJson(sets);
@@ -34,7 +40,7 @@ public sealed class ListCommand : ICommand
         {
             foreach (var set in sets)
             {
-                var volumes = string.Join(", ", set.Archives.Select(a => a.Volume));
+                var volumes = string.Join(", ", set.Archives.Select(a => a.Volume + ChainNote(a)));
                 context.Console.Out.WriteLine($"{set.Id}  {set.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {set.Archives.Sum(a => a.Bytes),14} bytes  {volumes}");
             }
         }
@@ -45,6 +51,15 @@ public sealed class ListCommand : ICommand
             context.Console.Error.WriteLine($"backup-agent: list: {set.Reason}");
         }
 
-        return unreadable.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
+        foreach (var problem in broken)
+        {
+            context.Console.Error.WriteLine($"backup-agent: list: {problem}");
+        }
+
+        return unreadable.Count == 0 && broken.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
     }
+
+    /// <summary>" (level N on BASE)" for an incremental archive, " (full, level 0)" for the start of a chain, "" for a plain archive.</summary>
+    internal static string ChainNote(ArchiveInfo archive) =>
+        archive.Level > 0 ? $" (level {archive.Level} on {archive.Base})" : archive.Snapshot is not null ? " (full, level 0)" : "";
 }

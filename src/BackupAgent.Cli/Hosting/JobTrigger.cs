@@ -8,6 +8,11 @@ internal static class JobTrigger
     public static async Task<int> RunAsync(string job, string trigger, Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var options = AgentSetup.LoadConfig(args);
+        if (args.Flag("--full") && !Scheduling.Running.BackupJobKind.ForceFull(options, job))
+        {
+            throw new Core.Errors.BadInputException($"{trigger}: --full forces the full of a chain, and job '{job}' has no incremental: section");
+        }
+
         var (log, runner) = AgentSetup.Open(options, args, context);
         await using (log)
         using (runner)

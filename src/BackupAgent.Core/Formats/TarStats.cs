@@ -11,10 +11,17 @@ namespace BackupAgent.Core.Formats;
 /// handed on through <see cref="TakeEntries"/>. A backup, a migration and a deep verify index with it in the same
 /// pass that counts; a restore bounds with it (<see cref="BoundedTarStream"/>).
 /// </summary>
-public sealed class TarStats(bool index = false)
+public sealed class TarStats(bool index = false, bool dumpDirs = false)
 {
     private const int Block = 512;
     private const int MaxExtensionBytes = 1 << 20;
+
+    /// <summary>The largest GNU dumpdir (an incremental archive's list of a directory's entries) kept for <see cref="TakeDumpDirs"/>.</summary>
+    private const int MaxDumpDirBytes = 64 << 20;
+
+    private readonly List<(string Path, byte[] Contents)> _dumpDirs = [];
+    private MemoryStream? _dumpDir;
+    private string? _dumpDirPath;
 
     private readonly byte[] _header = new byte[Block];
     private readonly List<TarIndexEntry> _completed = [];
@@ -76,6 +83,22 @@ public sealed class TarStats(bool index = false)
         }
     }
 
+    /// <summary>
+    /// The GNU dumpdirs read since the last call (with <c>dumpDirs: true</c>): each directory of an incremental archive
+    /// with the records that list its entries ("Y" in the archive, "N" unchanged, "D" a directory, "R"/"T" renames).
+    /// </summary>
+    public IReadOnlyList<(string Path, byte[] Contents)> TakeDumpDirs()
+    {
+        if (_dumpDirs.Count == 0)
+        {
+            return [];
+        }
+
+        var taken = _dumpDirs.ToArray();
+        _dumpDirs.Clear();
+        return taken;
+    }
+
     /// <summary>The entries indexed since the last call, in stream order (none unless indexing).</summary>
     public IReadOnlyList<TarIndexEntry> TakeEntries()
     {
@@ -132,10 +155,17 @@ public sealed class TarStats(bool index = false)
         }
 
         _skip = type is '1' or '2' or '3' or '4' or '5' or '6' ? 0 : padded;
+        if (dumpDirs && type == 'D' && _skip > 0)
+        {
+            _dumpDir = size <= MaxDumpDirBytes ? new MemoryStream((int)size)
+                : throw new InvalidDataException($"a directory's list of entries of {size} bytes is beyond the {MaxDumpDirBytes} this agent reads");
+            _dumpDirPath = (_pax?.GetValueOrDefault("path") ?? _longName ?? UstarName()).TrimEnd('/');
+        }
+
         if (index)
         {
             var entry = Describe(type, size);
-            if (_skip > 0 && size > 0 && type != '1')
+            if (_skip > 0 && size > 0 && type is not ('1' or 'D'))
             {
                 (_pending, _hash, _contentLeft) = (entry, IncrementalHash.CreateHash(HashAlgorithmName.SHA256), size);
             }
@@ -152,7 +182,9 @@ public sealed class TarStats(bool index = false)
     {
         var name = _pax?.GetValueOrDefault("path") ?? _longName ?? UstarName();
         var linkName = _pax?.GetValueOrDefault("linkpath") ?? _longLink ?? Text(_header.AsSpan(157, 100));
-        var normalized = type is '\0' or '7' ? '0' : type;
+        // A GNU dumpdir (incremental archives) is a directory; its content lists the directory's entries, not a file's bytes.
+        var normalized = type is '\0' or '7' ? '0' : type == 'D' ? '5' : type;
+        size = type == 'D' ? 0 : size;
         var link = normalized == '2' ? linkName : normalized == '1' ? linkName.TrimEnd('/') : null;
         var uid = PaxNumber("uid") ?? ParseNumber(_header.AsSpan(108, 8));
         var gid = PaxNumber("gid") ?? ParseNumber(_header.AsSpan(116, 8));
@@ -182,6 +214,10 @@ public sealed class TarStats(bool index = false)
         {
             _extension.Write(data[..(int)Math.Min(data.Length, _extension.Capacity - _extension.Length)]);
         }
+        else if (_dumpDir is not null)
+        {
+            _dumpDir.Write(data[..(int)Math.Min(data.Length, _dumpDir.Capacity - _dumpDir.Length)]);
+        }
         else if (_hash is not null && _contentLeft > 0)
         {
             var n = (int)Math.Min(_contentLeft, data.Length);
@@ -209,6 +245,11 @@ public sealed class TarStats(bool index = false)
             }
 
             _extension = null;
+        }
+        else if (_dumpDir is not null)
+        {
+            _dumpDirs.Add((_dumpDirPath!, _dumpDir.ToArray()));
+            (_dumpDir, _dumpDirPath) = (null, null);
         }
         else if (_pending is not null)
         {
@@ -295,9 +336,10 @@ public sealed class TarStats(bool index = false)
 /// same pass, handing each entry on (awaited before the read returns, so a slow consumer slows the read, and memory
 /// stays bounded). <see cref="Stats"/> is exact for what has been read.
 /// </summary>
-public sealed class TarStatsStream(Stream inner, Func<TarIndexEntry, CancellationToken, ValueTask>? onEntry = null) : PassThroughStream(inner)
+public sealed class TarStatsStream(
+    Stream inner, Func<TarIndexEntry, CancellationToken, ValueTask>? onEntry = null, Action<string, byte[]>? onDumpDir = null) : PassThroughStream(inner)
 {
-    public TarStats Stats { get; } = new(index: onEntry is not null);
+    public TarStats Stats { get; } = new(index: onEntry is not null, dumpDirs: onDumpDir is not null);
 
     public override int Read(Span<byte> buffer) => onEntry is null ? base.Read(buffer) : throw new NotSupportedException("an indexing tar stream is read asynchronously");
 
@@ -310,6 +352,14 @@ public sealed class TarStatsStream(Stream inner, Func<TarIndexEntry, Cancellatio
             {
                 await onEntry(entry, cancellationToken);
             }
+
+            if (onDumpDir is not null)
+            {
+                foreach (var (path, contents) in Stats.TakeDumpDirs())
+                {
+                    onDumpDir(path, contents);
+                }
+            }
         }
 
         return n;
@@ -321,15 +371,27 @@ public sealed class TarStatsStream(Stream inner, Func<TarIndexEntry, Cancellatio
 /// <summary>
 /// Passes a tar stream on while counting it, and fails as soon as it holds more than declared: more entries, more
 /// content (a header's declared size counts at once) or more bytes. A restore is bounded by its manifest this way.
+/// It also stops an incremental archive whose directory listing names an entry outside its directory.
 /// </summary>
 public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what) : PassThroughStream(inner)
 {
     /// <summary>What has passed so far.</summary>
-    public TarStats Stats { get; } = new();
+    public TarStats Stats { get; } = new(dumpDirs: true);
 
     protected override void OnRead(ReadOnlySpan<byte> data)
     {
         Stats.Append(data);
+
+        // An incremental archive's directory listings steer GNU tar's extraction (what it deletes, what it renames):
+        // one that names anything outside its own directory never reaches the helper.
+        foreach (var (path, contents) in Stats.TakeDumpDirs())
+        {
+            if (IncrementalTree.Problem(contents) is { } problem)
+            {
+                throw new ArchiveExceedsManifestException($"{what} holds a listing of the directory '{path}' that {problem}; unpacking was stopped");
+            }
+        }
+
         if (Stats.Entries > maxEntries || Stats.ContentBytes > maxContentBytes || Stats.TarBytes > maxTarBytes)
         {
             throw new ArchiveExceedsManifestException(

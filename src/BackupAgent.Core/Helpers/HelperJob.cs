@@ -23,6 +23,16 @@ internal static class HelperJob
     /// <summary>Where a writing helper mounts its target.</summary>
     public const string TargetPath = "/target";
 
+    /// <summary>Where an incremental read mounts the scratch volume holding GNU tar's snapshot file, writable (never a source).</summary>
+    public const string SnapshotPath = "/.backup-agent-snapshot";
+
+    /// <summary>The snapshot file an incremental read gives GNU tar.</summary>
+    public const string SnapshotFile = SnapshotPath + "/snar";
+
+    /// <summary><paramref name="spec"/> with the scratch volume <paramref name="scratch"/> also mounted, writable, at <see cref="SnapshotPath"/>.</summary>
+    public static HelperSpec WithSnapshot(HelperSpec spec, string scratch) =>
+        spec with { Mounts = [.. spec.Mounts, new HelperMount(scratch, SnapshotPath, ReadOnly: false)] };
+
     /// <summary>A helper that runs <paramref name="script"/> on <paramref name="source"/>, mounted read-only; $1 is its path.</summary>
     public static HelperSpec Reading(string purpose, string source, string script, params IEnumerable<string> args) =>
         new(purpose, Shell(script, [SourcePath, .. args])) { Mounts = [new HelperMount(source, SourcePath, ReadOnly: true)] };

@@ -17,7 +17,7 @@ public static class StageHelper
     public const int NestedMounts = 67;
 
     private static readonly string Script = $$"""
-        t=$1; k=$2; stage="$t/.backup-agent-stage-$k"; mode=$3; need_bytes=$4; need_entries=$5
+        t=$1; k=$2; stage="$t/.backup-agent-stage-$k"; mode=$3; need_bytes=$4; need_entries=$5; step=$6
         set -- $(stat -f -c '%a %S %d %c' "$t")
         free=$(( $1 * $2 )); inodes=$3; total_inodes=$4
         stays=""; [ "$mode" = replace ] && stays=" (the current contents stay until the restored ones replace them)"
@@ -32,8 +32,15 @@ public static class StageHelper
         if [ -n "$mounts" ]; then
           echo "other file systems are mounted inside the target ($mounts); a restore replaces what is on one file system only" >&2; exit {{NestedMounts}}
         fi
-        touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapHelper.SwapFailed}}
-        /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions --directory="$stage" || exit $?
+        # A chain (docs/incremental.md): its full is unpacked first, then each level onto it, in GNU tar's incremental
+        # extraction, which also removes what a level's directories no longer hold.
+        incremental=""; [ -z "$step" ] || incremental="--listed-incremental=/dev/null"
+        if [ "$step" = next ]; then
+          [ -d "$stage" ] || { echo "the staging directory of the chain's earlier archives is gone" >&2; exit {{SwapHelper.SwapFailed}}; }
+        else
+          touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapHelper.SwapFailed}}
+        fi
+        /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions $incremental --directory="$stage" || exit $?
         sync -f "$t" 2>/dev/null || sync
         """;
 
@@ -41,8 +48,13 @@ public static class StageHelper
     /// The helper for one staging: <paramref name="replacing"/> says the current contents stay beside the staged ones
     /// (for the message), <paramref name="needBytes"/> and <paramref name="needEntries"/> the room the archive needs.
     /// </summary>
-    public static HelperSpec Spec(string purpose, string target, string token, bool replacing, long needBytes, long needEntries) =>
-        HelperJob.Writing(purpose, target, Script, token, replacing ? "replace" : "keep", $"{needBytes}", $"{needEntries}") with { OpenStdin = true };
+    public static HelperSpec Spec(string purpose, string target, string token, bool replacing, long needBytes, long needEntries, StageStep step = StageStep.Full) =>
+        HelperJob.Writing(purpose, target, Script, [token, replacing ? "replace" : "keep", $"{needBytes}", $"{needEntries}", .. step switch
+        {
+            StageStep.First => new[] { "first" },
+            StageStep.Next => ["next"],
+            _ => [],
+        }]) with { OpenStdin = true };
 
     /// <summary>What an exit means; a failure (tar's own exit code, or <see cref="SwapHelper.SwapFailed"/> when the staging directory cannot be made) throws, named <paramref name="what"/>.</summary>
     public static Staging Interpret(HelperExit exit, string what) => exit.ExitCode switch
@@ -60,6 +72,19 @@ public static class StageHelper
         await helper.FeedInputAsync(tar, cancellationToken);
         return Interpret(await helper.WaitAsync(cancellationToken), what);
     }
+}
+
+/// <summary>Which archive of a restore's staging this is.</summary>
+public enum StageStep
+{
+    /// <summary>A full archive on its own.</summary>
+    Full,
+
+    /// <summary>The full archive of a chain: unpacked in GNU tar's incremental mode.</summary>
+    First,
+
+    /// <summary>A level of a chain, unpacked onto what the earlier ones staged, in GNU tar's incremental mode.</summary>
+    Next,
 }
 
 public enum StageOutcome

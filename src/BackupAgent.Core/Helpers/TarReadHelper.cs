@@ -15,26 +15,81 @@ public sealed class TarReadHelper
     /// <summary>Exit code when the source is not a directory (nothing was read; stderr says which path).</summary>
     public const int NotADirectory = 64;
 
+    /// <summary>Exit code of an incremental read whose source's root directory is not the one its snapshot file knows (nothing was read).</summary>
+    public const int OtherRoot = 69;
+
+    /// <summary>The line an incremental read ends its stderr with: the inode of the source's root directory.</summary>
+    public const string RootLine = "backup-agent-root-inode=";
+
     private static readonly string Script = $$"""
         src=$1; shift
         [ -d "$src" ] || { echo "not a directory: $src" >&2; exit {{NotADirectory}}; }
         exec /bin/tar --create --file=- --numeric-owner --directory="$src" --anchored --no-wildcards "$@" .
         """;
 
-    private TarReadHelper(HelperSpec spec) => Spec = spec;
+    /// <summary>
+    /// The incremental read (docs/incremental.md): GNU tar's listed-incremental mode against the snapshot file in the
+    /// scratch volume mounted at <see cref="HelperJob.SnapshotPath"/>, which it updates. With no file there it is a
+    /// level 0. Files are known by inode only (--no-check-device): a volume's device number changes when it is
+    /// mounted again (another helper, a restarted engine), and that would make every directory look new. Before it
+    /// reads, a level above 0 checks that the source is the one its snapshot file was made on: the same root directory
+    /// (its inode, $3), holding something whose status changed no later than the snapshot's dump time ($4, seconds): in
+    /// a volume recreated under its name everything is newer (whatever inodes it reuses). Else it exits
+    /// <see cref="OtherRoot"/>, having read nothing. (GNU tar also dumps every file whose status changed since, so even
+    /// a source that passes these checks wrongly loses nothing.)
+    /// </summary>
+    private static readonly string IncrementalScript = $$"""
+        src=$1; snar=$2; root=$3; since=$4; shift 4
+        [ -d "$src" ] || { echo "not a directory: $src" >&2; exit {{NotADirectory}}; }
+        now=$(stat -c %i "$src")
+        if [ -n "$root" ] && [ "$root" != "$now" ]; then
+          echo "its root directory is another one than the snapshot file's (inode $now, was $root): the volume was recreated" >&2; exit {{OtherRoot}}
+        fi
+        if [ -n "$since" ] && ! find "$src" -mindepth 1 -xdev -exec stat -c %Z {} + 2>/dev/null | awk -v t="$since" '$1 <= t { found = 1; exit } END { exit !found }'; then
+          echo "nothing in it is older than the snapshot file: the volume was recreated (or every entry of it changed)" >&2; exit {{OtherRoot}}
+        fi
+        /bin/tar --create --file=- --numeric-owner --listed-incremental="$snar" --no-check-device --directory="$src" --anchored --no-wildcards "$@" .
+        rc=$?
+        echo "{{RootLine}}$now" >&2
+        exit $rc
+        """;
+
+    private readonly Func<string?, string[], HelperSpec> _build;
+
+    private TarReadHelper(Func<string?, string[], HelperSpec> build, string? snapshotScratch, string[] checks)
+    {
+        _build = build;
+        Spec = build(snapshotScratch, checks);
+    }
 
     /// <summary>What the helper mounts and runs.</summary>
     public HelperSpec Spec { get; }
 
     /// <summary>Reads a volume (by name) or a host directory (by absolute path).</summary>
-    public static TarReadHelper OfVolume(string volume, string purpose) => new(HelperJob.Reading(purpose, volume, Script));
+    public static TarReadHelper OfVolume(string volume, string purpose) => new((scratch, checks) => scratch is null
+        ? HelperJob.Reading(purpose, volume, Script)
+        : HelperJob.WithSnapshot(HelperJob.Reading(purpose, volume, IncrementalScript, [HelperJob.SnapshotFile, .. checks]), scratch), null, []);
 
     /// <summary>
     /// Reads the mount of <paramref name="container"/> at <paramref name="mountPath"/>, through all of the container's
     /// mounts; <paramref name="nested"/> are the paths (relative to it) of other mounts inside it, left out.
     /// </summary>
-    public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose) =>
-        new(HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. nested.Select(p => $"--exclude=./{p}")]));
+    public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose)
+    {
+        var excludes = nested.Select(p => $"--exclude=./{p}").ToList();
+        return new((scratch, checks) => scratch is null
+            ? HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. excludes])
+            : HelperJob.WithSnapshot(HelperJob.ReadingContainer(purpose, container, IncrementalScript, [mountPath, HelperJob.SnapshotFile, .. checks, .. excludes]), scratch), null, []);
+    }
+
+    /// <summary>
+    /// The same read in listed-incremental mode, against the snapshot file in <paramref name="scratch"/> (a scratch
+    /// volume), which it updates; given the inode of the root directory the snapshot file was made on
+    /// (<paramref name="root"/>) and its dump time (<paramref name="since"/>, Unix seconds), a source that is not the
+    /// one it was made on exits <see cref="OtherRoot"/> before reading.
+    /// </summary>
+    public TarReadHelper Incremental(string scratch, string? root, long? since) =>
+        new(_build, scratch, [root ?? "", since?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]);
 
     /// <summary>Starts the helper; a failure is named <paramref name="what"/> (e.g. "reading volume 'db'").</summary>
     public async Task<Running> StartAsync(IContainerEngine engine, string what, CancellationToken cancellationToken) =>
@@ -46,6 +101,7 @@ public sealed class TarReadHelper
         0 => new TarRead(TarReadOutcome.Complete, exit, what),
         FilesChanged => new TarRead(TarReadOutcome.FilesChanged, exit, what),
         NotADirectory => new TarRead(TarReadOutcome.NotADirectory, exit, what),
+        OtherRoot => new TarRead(TarReadOutcome.OtherRoot, exit, what),
         _ => throw exit.Failure(what),
     };
 
@@ -72,13 +128,20 @@ public enum TarReadOutcome
 
     /// <summary>The source is not a directory: there is nothing to read.</summary>
     NotADirectory,
+
+    /// <summary>An incremental read found another root directory than its snapshot file's (the volume was recreated); nothing was read.</summary>
+    OtherRoot,
 }
 
 /// <summary>How a read ended, and the end of the helper's stderr.</summary>
 public sealed record TarRead(TarReadOutcome Outcome, HelperExit Exit, string What)
 {
-    /// <summary>What the helper said, trimmed.</summary>
-    public string Message => Exit.Stderr.Trim();
+    /// <summary>What the helper said, trimmed (without an incremental read's root line).</summary>
+    public string Message => string.Join('\n', Exit.Stderr.Trim().Split('\n').Where(l => !l.StartsWith(TarReadHelper.RootLine, StringComparison.Ordinal))).Trim();
+
+    /// <summary>The inode of the source's root directory, as an incremental read reports it last; null otherwise.</summary>
+    public string? RootInode => Exit.Stderr.Trim().Split('\n')[^1] is { } last && last.StartsWith(TarReadHelper.RootLine, StringComparison.Ordinal)
+        && last[TarReadHelper.RootLine.Length..] is { Length: > 0 and <= 20 } inode && inode.All(char.IsAsciiDigit) ? inode : null;
 
     /// <summary>The read as a helper failure, for a caller that cannot use what it got (e.g. a source that is not a directory).</summary>
     public HelperFailedException Failure() => Exit.Failure(What);

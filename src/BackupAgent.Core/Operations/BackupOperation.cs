@@ -21,6 +21,9 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
     public IReadOnlyList<Hook> PreHooks { get; init; } = [];
 
     public IReadOnlyList<Hook> PostHooks { get; init; } = [];
+
+    /// <summary>Make the archives part of chains (docs/incremental.md): a new full, or incrementals where they fit; null: plain full archives, as always.</summary>
+    public ChainRequest? Chain { get; init; }
 }
 
 /// <summary>What a backup will do: the sources, the containers it stops and the hooks it runs.</summary>
@@ -50,13 +53,15 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         var id = BackupSetId.New(createdAt);
         log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", plan.Sources.Count, id, store.Location);
 
+        // Where each archive goes in its chain is settled before anything is stopped (it reads only the store).
+        var chains = await ChooseChainsAsync(request, plan.Sources, createdAt, cancellationToken);
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, id, plan.Consistency, "nothing was backed up", log, cancellationToken, request.StopTimeout);
         await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log);
         await window.WhileStoppedAsync(async ct =>
         {
-            foreach (var source in plan.Sources)
+            foreach (var (source, chain) in plan.Sources.Zip(chains))
             {
-                await writer.WriteAsync(source, ct);
+                await writer.WriteAsync(source, chain, ct);
             }
 
             writer.RequireArchives();
@@ -73,6 +78,25 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         return problems.Count > 0
             ? throw new BackupAgentException($"backup set {id} is complete, but {string.Join("; ", problems)}")
             : set;
+    }
+
+    private async Task<IReadOnlyList<ChainStart?>> ChooseChainsAsync(BackupRequest request, IReadOnlyList<BackupSource> sources, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (request.Chain is not { } chain)
+        {
+            return sources.Select(_ => (ChainStart?)null).ToList();
+        }
+
+        var catalog = new BackupCatalog(store);
+        var listing = chain.Incremental ? await catalog.ScanAsync(null, cancellationToken) : new CatalogListing([], []);
+        var identity = ChainStart.EngineHash(await engine.GetIdentityAsync(cancellationToken));
+        var starts = new List<ChainStart?>();
+        foreach (var source in sources)
+        {
+            starts.Add(await ChainStart.ChooseAsync(chain, source, catalog, listing, request.Key, identity, now, log, cancellationToken));
+        }
+
+        return starts;
     }
 
     private async Task<BackupPlan> PlanCoreAsync(BackupRequest request, CancellationToken cancellationToken)

@@ -19,23 +19,35 @@ namespace BackupAgent.Core.Operations;
 public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILogger log)
 {
     /// <summary>What is wrong with the archive: read once, into the scratch volume, then compared file by file.</summary>
-    public async Task<IReadOnlyList<string>> ProblemsAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ProblemsAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken) =>
+        ProblemsAsync([new ChainLink(set, archive)], key, cancellationToken);
+
+    /// <summary>
+    /// What is wrong with the last archive of <paramref name="chain"/> (full first): every archive of it is read once,
+    /// into the scratch volume in order, and the result compared with the index of the whole tree at that point.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ProblemsAsync(IReadOnlyList<ChainLink> chain, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        if (archive.Index is null)
+        var (set, archive) = (chain[^1].Set, chain[^1].Archive);
+        if (archive.StoredTree() is not { } tree)
         {
-            return [.. await ArchiveRead.ProblemsAsync(store, set, archive, key, null, cancellationToken),
-                $"archive '{archive.File}' has no per-file index: it cannot be verified deeply"];
+            var read = new List<string>();
+            foreach (var link in chain)
+            {
+                read.AddRange(await ArchiveRead.ProblemsAsync(store, link.Set, link.Archive, key, null, cancellationToken));
+            }
+
+            return [.. read, $"archive '{archive.File}' has no per-file index{(archive.Level > 0 ? " of the whole tree" : "")}: it cannot be verified deeply"];
         }
 
-        var expected = await ReadIndexAsync(store, set, archive, key, cancellationToken);
+        var expected = await ReadIndexAsync(store, set, archive, tree, key, cancellationToken);
 
         var scratch = await engine.CreateScratchVolumeAsync($"deep verify of {archive.Volume}", cancellationToken);
         try
         {
             log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);
             var target = new StagedTarget(engine, scratch, StagedTarget.NewToken());
-            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
-                (tar, fed, ct) => target.StageAsync(archive.Volume, tar, fed, archive, replacing: false, ct), cancellationToken);
+            var problems = await target.StageChainAsync(store, chain, key, replacing: false, cancellationToken);
             if (problems.Count > 0)
             {
                 return problems;
@@ -52,14 +64,19 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
     }
 
     /// <summary>Reads the per-file index recorded beside an archive at backup time, checked against its pin in the manifest (sets that pin it).</summary>
-    internal static async Task<List<TarIndexEntry>> ReadIndexAsync(IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken)
+    internal static Task<List<TarIndexEntry>> ReadIndexAsync(IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken) =>
+        ReadIndexAsync(store, set, archive, archive.StoredIndex()!, key, cancellationToken);
+
+    /// <summary>Reads an index item of an archive (its own, or the index of the whole tree), checked against its pin.</summary>
+    internal static async Task<List<TarIndexEntry>> ReadIndexAsync(IBackupStore store, BackupSet set, ArchiveInfo archive, StoredItem item, ArchiveKey? key, CancellationToken cancellationToken)
     {
-        await using var reader = await ItemReader.OpenAsync(store, set.Id, archive.StoredIndex()!, key, cancellationToken);
+        await using var reader = await ItemReader.OpenAsync(store, set.Id, item, key, cancellationToken);
         List<TarIndexEntry>? entries = null;
         Exception? unreadable = null;
         try
         {
-            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken, maxEntries: archive.Files);
+            // An archive's own index holds no more entries than it; the tree's no more than the chain's archives together.
+            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken, maxEntries: item.Kind == "tree index" ? ManifestDoor.MaxLevel * Math.Max(archive.Files, 1L << 20) : archive.Files);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or BackupAgentException)
         {

@@ -43,7 +43,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var set = await catalog.ResolveAsync(request.BackupId, request.Volumes.Select(v => v.Source).ToList(), cancellationToken);
         await catalog.AuthenticateAsync(set, request.Key, request.AcceptWithoutMac, log, cancellationToken);
         var plan = RestorePlan.Create(set, request.Volumes, request.ToOriginalPaths);
-        ArchiveStreams.RequireKeys(plan.Steps.Select(s => s.Archive), request.Key);
+        var chains = await ChainsAsync(catalog, set, plan.Steps.Select(s => s.Archive).ToList(), request.Key, request.AcceptWithoutMac, log, cancellationToken);
+        ArchiveStreams.RequireKeys(chains.SelectMany(c => c).Select(l => l.Archive), request.Key);
         await engine.PrepareAsync(cancellationToken);
         await stopper.RecoverAsync(cancellationToken);
 
@@ -61,7 +62,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         await window.WhileStoppedAsync(async ct =>
         {
             await RestoreAsync(engine, store, set, steps, request.Key, request.TrustVolumeOptions,
-                (restores, c) => stopper.JournalRestoresAsync(runId, restores, c), log, ct);
+                (restores, c) => stopper.JournalRestoresAsync(runId, restores, c), log, ct, chains);
             return steps.Count;
         }, cancellationToken);
         if (await window.CloseAsync() is { Count: > 0 } problems)
@@ -75,12 +76,41 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     }
 
     /// <summary>
+    /// The chain of each archive (full first; an archive alone when it is full), resolved before anything is touched: a
+    /// chain whose base is missing or unreadable refuses the restore, naming why. Given a key, every set of a chain is authenticated.
+    /// </summary>
+    internal static async Task<IReadOnlyList<IReadOnlyList<ChainLink>>> ChainsAsync(
+        BackupCatalog catalog, BackupSet set, IReadOnlyList<ArchiveInfo> archives, ArchiveKey? key, bool acceptWithoutMac, ILogger log, CancellationToken cancellationToken)
+    {
+        if (archives.All(a => a.Level == 0))
+        {
+            return [.. archives.Select(a => (IReadOnlyList<ChainLink>)[new ChainLink(set, a)])];
+        }
+
+        var listing = await catalog.ScanAsync(null, cancellationToken);
+        var chains = new List<IReadOnlyList<ChainLink>>();
+        foreach (var archive in archives)
+        {
+            var (links, problem) = Chains.Resolve(set, archive, listing);
+            chains.Add(links ?? throw new BackupAgentException($"backup set '{set.Id}' cannot be restored, no volume was touched: {problem}"));
+        }
+
+        foreach (var baseSet in chains.SelectMany(c => c).Select(l => l.Set).Where(s => s.Id != set.Id).DistinctBy(s => s.Id))
+        {
+            await catalog.AuthenticateAsync(baseSet, key, acceptWithoutMac, log, cancellationToken);
+        }
+
+        log.Information("Restoring set {SetId} replays {Count} archive(s) of its chains, each full first", set.Id, chains.Sum(c => c.Count));
+        return chains;
+    }
+
+    /// <summary>
     /// Restores archives of <paramref name="set"/> into their targets on <paramref name="engine"/>, all or nothing. A
     /// volume it creates gets the archive's driver options only when they are <paramref name="trusted"/>.
     /// </summary>
     internal static async Task RestoreAsync(
         IContainerEngine engine, IBackupStore store, BackupSet set, IReadOnlyList<(RestoreStep Step, TargetCheck.State State)> steps, ArchiveKey? key, bool trusted,
-        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken)
+        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken, IReadOnlyList<IReadOnlyList<ChainLink>>? chains = null)
     {
         log.Information("Restoring {Count} archive(s) of set {SetId}, each checked as it is read, before any target is changed", steps.Count, set.Id);
         var targets = steps.Select(s => new StagedRestore(s.Step.Target, StagedTarget.NewToken(), s.State.Create, Committing: false)).ToList();
@@ -92,9 +122,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         }, async (target, i, ct) =>
         {
             var (step, state) = steps[i];
-            var archive = step.Archive;
-            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
-                (tar, fed, c) => target.StageAsync(archive.Volume, tar, fed, archive, replacing: state.NonEmpty, c), ct);
+            var problems = await target.StageChainAsync(store, chains?[i] ?? [new ChainLink(set, step.Archive)], key, replacing: state.NonEmpty, ct);
             if (problems.Count > 0)
             {
                 throw new BackupAgentException($"backup set '{set.Id}' cannot be restored, no volume was touched: {string.Join("; ", problems)}");

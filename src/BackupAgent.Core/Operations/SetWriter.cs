@@ -25,9 +25,12 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
     public IReadOnlyList<ArchiveInfo> Archives => _archives;
 
     /// <summary>Archives one source into the set; null when it is not a directory (skipped with a warning).</summary>
-    public async Task<ArchiveInfo?> WriteAsync(BackupSource source, CancellationToken cancellationToken)
+    public Task<ArchiveInfo?> WriteAsync(BackupSource source, CancellationToken cancellationToken) => WriteAsync(source, null, cancellationToken);
+
+    /// <summary>As <see cref="WriteAsync(BackupSource, CancellationToken)"/>; given <paramref name="chain"/>, the archive takes its place in a chain (docs/incremental.md).</summary>
+    internal async Task<ArchiveInfo?> WriteAsync(BackupSource source, ChainStart? chain, CancellationToken cancellationToken)
     {
-        var archive = await new SourceArchiver(engine, store, log).ArchiveAsync(id, source, compression, key, cancellationToken);
+        var archive = await new SourceArchiver(engine, store, log).ArchiveAsync(id, source, compression, key, chain, cancellationToken);
         if (archive is not null)
         {
             _archives.Add(archive);

@@ -16,9 +16,123 @@ namespace BackupAgent.Core.Operations;
 /// </summary>
 internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store, ILogger log)
 {
-    /// <summary>Returns the archive, or null when the source is not a directory (skipped with a warning).</summary>
-    public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the archive, or null when the source is not a directory (skipped with a warning). Given a
+    /// <paramref name="chain"/>, the read is GNU tar's listed-incremental one, in a scratch volume of its own that holds
+    /// the snapshot file (the base's, checked, or none for a level 0); the updated file is stored beside the archive.
+    /// </summary>
+    public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, ChainStart? chain, CancellationToken cancellationToken)
     {
+        if (chain is null)
+        {
+            return (await ArchiveAsync(setId, source, source.Reader, compression, key, cancellationToken)).Archive;
+        }
+
+        try
+        {
+            return await ArchiveInChainAsync(setId, source, compression, key, chain, cancellationToken);
+        }
+        catch (OtherRootException e)
+        {
+            // Nothing was read: the snapshot file belongs to a directory that is gone. A new chain starts here.
+            log.Warning("Backing up {Volume} in full, starting a new chain: {Reason}", source.Volume, e.Message);
+            return await ArchiveInChainAsync(setId, source, compression, key, chain with { Base = null, Snapshot = null, BaseTree = null, FullReason = e.Message }, cancellationToken);
+        }
+    }
+
+    private async Task<ArchiveInfo?> ArchiveInChainAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, ChainStart chain, CancellationToken cancellationToken)
+    {
+        var scratch = await engine.CreateScratchVolumeAsync($"snapshot file of {source.Volume}", cancellationToken);
+        try
+        {
+            if (chain.Snapshot is { } snapshot)
+            {
+                await SnapshotHelper.PutAsync(engine, scratch, snapshot, source.Volume, cancellationToken);
+            }
+
+            var tree = chain.BaseTree is null ? null : new IncrementalTree();
+            var (read, root) = await ArchiveAsync(setId, source, source.Reader.Incremental(scratch, chain.Base?.Archive.RootInode, chain.Snapshot is { } based ? ChainStart.DumpTime(based) : null), compression, key, cancellationToken, tree);
+            if (read is not { } archive)
+            {
+                return null;
+            }
+
+            var snapshotFile = SetLayout.SnapshotFile(archive.File, key is not null);
+            string? treeFile = null;
+            (long Bytes, string Sha256) stored = default;
+            (long? Bytes, string? Sha256) treeStored = default;
+            try
+            {
+                // The index of the whole tree at this point, for a deep verify of this level.
+                if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
+                {
+                    treeFile = SetLayout.TreeFile(archive.File, key is not null);
+                    await store.WriteAsync(SetLayout.Item(setId, treeFile), async (output, c) =>
+                    {
+                        await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+                        await TarIndex.WriteAsync(entries.ToAsyncEnumerable(), writer.Input, c);
+                        await writer.FinishAsync(c);
+                        treeStored = (writer.Bytes, writer.Sha256);
+                    }, cancellationToken);
+                }
+
+                await SnapshotHelper.ReadAsync(engine, scratch, source.Volume, (snar, ct) => store.WriteAsync(SetLayout.Item(setId, snapshotFile), async (output, c) =>
+                {
+                    await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+                    await snar.CopyToAsync(writer.Input, 1 << 20, c);
+                    await writer.FinishAsync(c);
+                    stored = (writer.Bytes, writer.Sha256);
+                }, ct), cancellationToken);
+            }
+            catch
+            {
+                foreach (var file in new[] { archive.File, archive.Index!, treeFile, snapshotFile }.OfType<string>())
+                {
+                    await store.DeleteAsync(SetLayout.Item(setId, file), CancellationToken.None);
+                }
+
+                throw;
+            }
+
+            return archive with
+            {
+                Level = chain.Level,
+                Base = chain.Base?.Set.Id,
+                Snapshot = snapshotFile,
+                SnapshotBytes = stored.Bytes,
+                SnapshotSha256 = stored.Sha256,
+                Engine = chain.Engine,
+                RootInode = root,
+                Tree = treeFile,
+                TreeBytes = treeStored.Bytes,
+                TreeSha256 = treeStored.Sha256,
+                FullReason = chain.FullReason,
+            };
+        }
+        finally
+        {
+            await engine.RemoveVolumeAsync(scratch, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The tree after the archive; null (with a warning: the archive is intact, only a deep verify of it cannot be made) when it does not fit its base's.</summary>
+    private List<TarIndexEntry>? BuildTree(IncrementalTree tree, IReadOnlyList<TarIndexEntry> before, BackupSource source)
+    {
+        try
+        {
+            return tree.Build(before);
+        }
+        catch (InvalidDataException e)
+        {
+            log.Warning("No index of the whole tree of {Volume} is written (a deep verify of this level is not possible): {Reason}", source.Volume, e.Message);
+            return null;
+        }
+    }
+
+    private async Task<(ArchiveInfo? Archive, string? RootInode)> ArchiveAsync(
+        string setId, BackupSource source, TarReadHelper helper, Compression compression, ArchiveKey? key, CancellationToken cancellationToken, IncrementalTree? tree = null)
+    {
+        string? root = null;
         var file = SetLayout.ArchiveFile(source.FileStem, compression, key is not null);
         var indexFile = SetLayout.IndexFile(file, key is not null);
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
@@ -30,19 +144,24 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         {
             await store.WriteAsync(SetLayout.Item(setId, file), async (output, ct) =>
             {
-                await using var reader = await source.Reader.StartAsync(engine, $"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", ct);
+                await using var reader = await helper.StartAsync(engine, $"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = new TarStatsStream(reader.Tar, index.AddAsync);
+                var tar = tree is null ? new TarStatsStream(reader.Tar, index.AddAsync)
+                    : new TarStatsStream(reader.Tar, async (entry, c) =>
+                    {
+                        tree.Add(entry);
+                        await index.AddAsync(entry, c);
+                    }, tree.AddDumpDir);
                 await OverlappedCopy.CopyAsync(tar, archive.Input, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
-                await CheckExitAsync(reader, source, stats, ct);
+                root = await CheckExitAsync(reader, source, stats, ct);
             }, cancellationToken);
         }
         catch (SkippedSourceException skipped)
         {
             log.Warning("Skipping {Volume} at {MountPath}: {Reason}", source.Volume, source.MountPath, skipped.Message);
-            return null;
+            return (null, null);
         }
 
         (long Bytes, string Sha256) indexed;
@@ -56,20 +175,26 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             throw;
         }
 
-        return source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with
+        return (source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with
         {
             Index = indexFile,
             IndexBytes = indexed.Bytes,
             IndexSha256 = indexed.Sha256,
-        };
+        }, root);
     }
 
-    private async Task CheckExitAsync(TarReadHelper.Running reader, BackupSource source, TarStats stats, CancellationToken cancellationToken)
+    /// <summary>Checks how the read ended; returns the inode of the source's root directory when an incremental read reported it.</summary>
+    private async Task<string?> CheckExitAsync(TarReadHelper.Running reader, BackupSource source, TarStats stats, CancellationToken cancellationToken)
     {
         var read = await reader.WaitAsync(cancellationToken);
         if (read.Outcome == TarReadOutcome.NotADirectory)
         {
             throw new SkippedSourceException(read.Message);
+        }
+
+        if (read.Outcome == TarReadOutcome.OtherRoot)
+        {
+            throw new OtherRootException($"the root directory of '{source.Volume}' is not the one its latest backup's snapshot file was made on: {read.Message}");
         }
 
         if (read.Outcome == TarReadOutcome.FilesChanged)
@@ -82,7 +207,11 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         {
             throw new BackupAgentException($"reading '{source.Volume}': the tar stream ended early (no end-of-archive marker)");
         }
+
+        return read.RootInode;
     }
 
     private sealed class SkippedSourceException(string message) : Exception(message);
+
+    private sealed class OtherRootException(string message) : Exception(message);
 }

@@ -32,10 +32,10 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// the target when there is no room, when it holds other mounts, when the helper fails, or when it exits before it
     /// took the whole tar.
     /// </summary>
-    public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken)
+    public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken, StageStep step = StageStep.Full)
     {
         var needBytes = declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
-        var spec = StageHelper.Spec($"restore of {volume} into {target}", target, token, replacing, needBytes, declared?.Files ?? 0);
+        var spec = StageHelper.Spec($"restore of {volume} into {target}", target, token, replacing, needBytes, declared?.Files ?? 0, step);
         var staging = await StageHelper.RunAsync(engine, spec, tar, $"restoring '{volume}' into '{target}'", cancellationToken);
         if (staging.Outcome != StageOutcome.Staged)
         {
@@ -48,6 +48,27 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
             throw new BackupAgentException(
                 $"restoring '{volume}' into '{target}': the helper exited after taking {fed.Entries}{(declared is null ? "" : $" of {declared.Files}")} entries{(fed.Ended ? "" : " and no end marker")}; the target was not changed");
         }
+    }
+
+    /// <summary>
+    /// Stages a chain (docs/incremental.md), full first, each level onto it, every archive verified at the end of its
+    /// single read; returns the problems of the first damaged one (nothing staged is swapped in then).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> StageChainAsync(Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < chain.Count; i++)
+        {
+            var (set, archive) = (chain[i].Set, chain[i].Archive);
+            var step = chain.Count == 1 ? StageStep.Full : i == 0 ? StageStep.First : StageStep.Next;
+            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
+                (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct, step), cancellationToken);
+            if (problems.Count > 0)
+            {
+                return chain.Count == 1 ? problems : [.. problems.Select(p => $"{p} (set '{set.Id}', level {archive.Level} of the chain)")];
+            }
+        }
+
+        return [];
     }
 
     /// <summary>Swaps the staged tree in (or finishes a swap a kill interrupted), then syncs the target's file system.</summary>

@@ -13,7 +13,7 @@ public sealed record SetVerdict(BackupSet Set, bool Keep, IReadOnlyList<string> 
 /// <summary>
 /// Applies a retention policy to the sets of a store, per source volume: a set is kept when the policy keeps it
 /// for any volume it holds. The newest set of each volume is always kept, and so is a set that holds volumes
-/// outside a <c>--volume</c> filter. Pure.
+/// outside a <c>--volume</c> filter, and every set a kept set's chains build on ("kept as the base of ..."). Pure.
 /// </summary>
 public static class PrunePlan
 {
@@ -48,6 +48,19 @@ public static class PrunePlan
             foreach (var set in candidates.Where(s => s.Archives.Any(a => a.Volume != volume)))
             {
                 reasons[set.Id].Add("holds other volumes too");
+            }
+        }
+
+        // A kept set keeps its whole chain: every set its incremental archives build on, down to the full ones.
+        var byId = sets.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        foreach (var kept in candidates.Where(s => reasons[s.Id].Count > 0).OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id, StringComparer.Ordinal).ToList())
+        {
+            foreach (var baseId in Chains.BasesOf(kept, byId))
+            {
+                if (reasons.TryGetValue(baseId, out var baseReasons) && !baseReasons.Any(r => r.StartsWith("kept as the base of", StringComparison.Ordinal)))
+                {
+                    baseReasons.Add($"kept as the base of {kept.Id}");
+                }
             }
         }
 

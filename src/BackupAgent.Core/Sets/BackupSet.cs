@@ -87,11 +87,48 @@ public sealed record ArchiveInfo
     /// <summary>Lower-case hex SHA-256 of the index as stored; null in sets made before the index was pinned.</summary>
     public string? IndexSha256 { get; init; }
 
+    /// <summary>0 for a full archive; N for an incremental one, which holds what changed since the archive of the same source at level N-1 in <see cref="Base"/>.</summary>
+    public int Level { get; init; }
+
+    /// <summary>The set holding the archive this one builds on (level - 1); null for a full archive.</summary>
+    public string? Base { get; init; }
+
+    /// <summary>The item holding GNU tar's snapshot file after this archive (gzip, encrypted like the archive), from which the next level continues; null when the archive starts no chain.</summary>
+    public string? Snapshot { get; init; }
+
+    /// <summary>Size of the snapshot file as stored.</summary>
+    public long? SnapshotBytes { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the snapshot file as stored.</summary>
+    public string? SnapshotSha256 { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the identity of the engine the source was read on (a snapshot continues only there).</summary>
+    public string? Engine { get; init; }
+
+    /// <summary>The inode of the source's root directory when it was read (a snapshot continues only on the same directory, not on a volume recreated under its name).</summary>
+    public string? RootInode { get; init; }
+
+    /// <summary>Why an archive made for a chain is a full one (none earlier, or the earlier one does not fit).</summary>
+    public string? FullReason { get; init; }
+
+    /// <summary>For an incremental archive: the item holding the per-file index of the whole tree at this point (JSON lines, gzip, encrypted like the archive).</summary>
+    public string? Tree { get; init; }
+
+    public long? TreeBytes { get; init; }
+
+    public string? TreeSha256 { get; init; }
+
     /// <summary>The archive as a stored item: its layers and its pin.</summary>
     public StoredItem Stored() => new("archive", File, Volume, Compression, Encryption, Bytes, Sha256);
 
     /// <summary>The index as a stored item (gzip, encrypted like the archive); pinned only in sets that pin it.</summary>
     public StoredItem? StoredIndex() => Index is null ? null : new("index", Index, Volume, Compression.Gzip, Encryption, IndexBytes, IndexSha256);
+
+    /// <summary>The snapshot file as a stored item (gzip, encrypted like the archive).</summary>
+    public StoredItem? StoredSnapshot() => Snapshot is null ? null : new("snapshot file", Snapshot, Volume, Compression.Gzip, Encryption, SnapshotBytes, SnapshotSha256);
+
+    /// <summary>The index of the whole tree at this point: the archive's own index for a full archive, its tree index for an incremental one.</summary>
+    public StoredItem? StoredTree() => Level == 0 ? StoredIndex() : Tree is null ? null : new("tree index", Tree, Volume, Compression.Gzip, Encryption, TreeBytes, TreeSha256);
 }
 
 /// <summary>

@@ -84,7 +84,13 @@ public static partial class ManifestDoor
                 yield return $"archive {i} ('{Printable(archive.Volume)}'): {problem}";
             }
 
-            foreach (var item in new[] { archive.File, archive.Index }.OfType<string>().Where(item => !items.Add(item)))
+            // IDs begin with their UTC time: a base is of an earlier time, or of the same second (and not this set).
+            if (archive.Base is not null && (!BackupSetId.IsValid(archive.Base) || archive.Base == set.Id || string.CompareOrdinal(archive.Base[..16], set.Id[..16]) > 0))
+            {
+                yield return $"archive {i} ('{Printable(archive.Volume)}'): its base '{Printable(archive.Base)}' is not the ID of an earlier set";
+            }
+
+            foreach (var item in new[] { archive.File, archive.Index, archive.Snapshot, archive.Tree }.OfType<string>().Where(item => !items.Add(item)))
             {
                 yield return $"item '{Printable(item)}' belongs to two archives";
             }
@@ -141,6 +147,11 @@ public static partial class ManifestDoor
             yield return "the index's size and sha256 need an index, a size up to 2^50 and 64 lower-case hex digits";
         }
 
+        foreach (var problem in ChainProblems(archive))
+        {
+            yield return problem;
+        }
+
         if (archive.Driver is not null && !DriverPattern().IsMatch(archive.Driver))
         {
             yield return $"driver '{Printable(archive.Driver)}' is not a driver name";
@@ -159,6 +170,46 @@ public static partial class ManifestDoor
         if (archive.Containers is null || archive.Containers.Any(c => c is null))
         {
             yield return "a container name is null";
+        }
+    }
+
+    /// <summary>The largest level a chain may reach (far beyond any fullEvery), so that walking a chain always ends soon.</summary>
+    public const int MaxLevel = 1000;
+
+    private static IEnumerable<string> ChainProblems(ArchiveInfo archive)
+    {
+        if (archive.Level is < 0 or > MaxLevel || (archive.Level == 0) != (archive.Base is null))
+        {
+            yield return $"level {archive.Level} is not 0 (with no base) or 1 to {MaxLevel} (with a base)";
+        }
+
+        foreach (var (kind, name, bytes, sha) in new[] { ("snapshot", archive.Snapshot, archive.SnapshotBytes, archive.SnapshotSha256), ("tree index", archive.Tree, archive.TreeBytes, archive.TreeSha256) })
+        {
+            if (name is not null && ItemProblem(name) is { } problem)
+            {
+                yield return $"{kind} '{Printable(name)}' {problem}";
+            }
+
+            // A snapshot file and a tree index are always pinned (both parts), and a pin needs its item.
+            if ((name is null) != (bytes is null) || (name is null) != (sha is null) || bytes is < 0 or > MaxCount || (sha is not null && !Sha256Pattern().IsMatch(sha)))
+            {
+                yield return $"the {kind} needs a size up to 2^50 and a sha256 of 64 lower-case hex digits";
+            }
+        }
+
+        if (archive.Engine is not null && !Sha256Pattern().IsMatch(archive.Engine))
+        {
+            yield return "engine is not 64 lower-case hex digits";
+        }
+
+        if (archive.RootInode is { } inode && (inode.Length is 0 or > 20 || !inode.All(char.IsAsciiDigit)))
+        {
+            yield return "rootInode is not a number";
+        }
+
+        if (archive.FullReason is { } reason && (reason.Length > 1000 || reason.Any(char.IsControl)))
+        {
+            yield return "fullReason is longer than 1000 characters or holds control characters";
         }
     }
 

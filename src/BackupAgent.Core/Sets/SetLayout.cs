@@ -6,7 +6,8 @@ namespace BackupAgent.Core.Sets;
 /// <summary>
 /// The one layout of a set in a store: everything under <c>ID/</c>; the manifest <c>ID/manifest.json</c>, written
 /// last; for an encrypted set its MAC <c>ID/manifest.mac</c>; per source an archive <c>STEM.tar[.zst|.gz][.enc]</c>
-/// and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.enc]</c>.
+/// and beside it its per-file index <c>ARCHIVE.index.jsonl.gz[.enc]</c>; in a chain (docs/incremental.md) also GNU tar's
+/// snapshot file <c>ARCHIVE.snar.gz[.enc]</c> and, for an incremental archive, the index of the whole tree <c>ARCHIVE.tree.jsonl.gz[.enc]</c>.
 /// </summary>
 public static class SetLayout
 {
@@ -32,7 +33,15 @@ public static class SetLayout
     public static string IndexFile(string archiveFile, bool encrypted) =>
         archiveFile + ".index.jsonl.gz" + (encrypted ? EncryptedSuffix : "");
 
-    /// <summary>The store names of a set's archives and indexes (not its manifest or MAC).</summary>
+    /// <summary>The file name of the GNU tar snapshot file after an archive (gzip, encrypted like the archive).</summary>
+    public static string SnapshotFile(string archiveFile, bool encrypted) =>
+        archiveFile + ".snar.gz" + (encrypted ? EncryptedSuffix : "");
+
+    /// <summary>The file name of an incremental archive's index of the whole tree (JSON lines, gzip, encrypted like the archive).</summary>
+    public static string TreeFile(string archiveFile, bool encrypted) =>
+        archiveFile + ".tree.jsonl.gz" + (encrypted ? EncryptedSuffix : "");
+
+    /// <summary>The store names of a set's archives, indexes, snapshot files and tree indexes (not its manifest or MAC).</summary>
     public static IEnumerable<string> ArchiveItems(string setId, IEnumerable<ArchiveInfo> archives) =>
-        archives.SelectMany(a => new[] { a.File, a.Index }).OfType<string>().Select(file => Item(setId, file));
+        archives.SelectMany(a => new[] { a.File, a.Index, a.Snapshot, a.Tree }).OfType<string>().Select(file => Item(setId, file));
 }

@@ -87,6 +87,9 @@ public sealed class JobOptions
 
     /// <summary>URLs a monitor (healthchecks.io, Uptime Kuma) is pinged at when a run starts, succeeds or fails.</summary>
     public PingOptions Ping { get; set; } = new();
+
+    /// <summary>kind: backup: make incremental sets (docs/incremental.md), with a full after fullEvery incrementals or at fullCron.</summary>
+    public IncrementalOptions? Incremental { get; set; }
 }
 
 /// <summary>A job's monitoring pings: each URL gets a GET (retried with backoff); empty: no ping.</summary>
@@ -100,6 +103,17 @@ public sealed class PingOptions
 
     /// <summary>When a run failed or was cancelled (healthchecks.io: .../fail): the ping that must not be lost.</summary>
     public string? Failure { get; set; }
+}
+
+/// <summary>A backup job's chains: a full after <see cref="FullEvery"/> incrementals, or whenever <see cref="FullCron"/> fires (one of the two).</summary>
+public sealed class IncrementalOptions
+{
+    public int? FullEvery { get; set; }
+
+    public string? FullCron { get; set; }
+
+    /// <summary>This run makes a new full that starts a chain (backup --job NAME --full); not a configuration key.</summary>
+    internal bool FullNow { get; set; }
 }
 
 /// <summary>A hook of a backup job: <c>sh -c</c> commands inside a running container.</summary>

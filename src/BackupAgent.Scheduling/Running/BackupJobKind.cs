@@ -43,6 +43,7 @@ public sealed class BackupJobKind : IJobKind
                         Key = JobKeys.Of(job),
                         PreHooks = HooksOf(job, pre: true),
                         PostHooks = HooksOf(job, pre: false),
+                        Chain = ChainOf(job),
                     },
                     cancellationToken);
                 sets.Add(set.Id);
@@ -63,6 +64,27 @@ public sealed class BackupJobKind : IJobKind
             [var only] when requests.Count == 1 => throw only,
             _ => throw new BackupAgentException($"{failures.Count} of {requests.Count} backups of job {job.Name} failed: {string.Join("; ", failures.Select(f => f.Message))}"),
         };
+    }
+
+    /// <summary>The job's incremental: section as a chain request (null: plain full sets).</summary>
+    internal static ChainRequest? ChainOf(JobOptions job) => job.Incremental is not { } incremental ? null : new ChainRequest(Incremental: !incremental.FullNow)
+    {
+        FullEvery = incremental.FullEvery,
+        NextFullAfter = string.IsNullOrWhiteSpace(incremental.FullCron) ? null
+            : new Quartz.CronExpression(incremental.FullCron, job.TimeZone()).GetNextValidTimeAfter,
+    };
+
+    /// <summary>Makes the next run of <paramref name="job"/> (in this process) a new full that starts a chain; false when the job makes no incremental sets.</summary>
+    public static bool ForceFull(AgentOptions options, string job)
+    {
+        var found = options.Jobs.FirstOrDefault(j => string.Equals(j.Name, job, StringComparison.OrdinalIgnoreCase));
+        if (found?.Incremental is not { } incremental)
+        {
+            return false;
+        }
+
+        incremental.FullNow = true;
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> DryRunAsync(JobRun run, CancellationToken cancellationToken)

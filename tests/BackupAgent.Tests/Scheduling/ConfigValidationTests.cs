@@ -38,7 +38,7 @@ public sealed class ConfigValidationTests : IDisposable
         { "missing bucket", Good.Replace("url: ./backups", "url: s3:///prefix"), "destinations.local.url: 's3:///prefix' has no bucket name: write s3://BUCKET[/PREFIX]" },
         { "unknown destination name", Good.Replace("destination: local", "destination: nowhere"), "jobs[0].destination: 'nowhere' is not a destination name (local) nor a path or URL" },
         { "duplicate job names", Good + Good[Good.IndexOf("  - name", StringComparison.Ordinal)..].Replace("nightly", "NIGHTLY"), "jobs: the job name 'nightly' is used more than once (jobs[0], jobs[1])" },
-        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, catchUp, ping)" },
+        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, catchUp, ping, incremental)" },
         { "unknown top-level key", "retention: 3\n" + Good, "retention: unknown key 'retention'" },
         { "unknown kind", Good.Replace("destination: local", "destination: local\n    kind: shred"), "jobs[0].kind: 'shred' is not a job kind this agent knows (backup, migrate, prune, verify)" },
         { "prune without rules", Good.Replace("destination: local", "destination: local\n    kind: prune"), "jobs[0].keep: a prune job needs at least one rule" },
@@ -48,6 +48,10 @@ public sealed class ConfigValidationTests : IDisposable
         { "migrate without a target", Good.Replace("destination: local", "destination: local\n    kind: migrate"), "jobs[0].targetEngine: is missing" },
         { "passphrase and key file", Good.Replace("destination: local", "destination: local\n    passphrase: x\n    keyFile: /k"), "jobs[0].passphrase: give a passphrase or a keyFile, not both" },
         { "bad compression", Good.Replace("destination: local", "destination: local\n    compression: lz4"), "jobs[0].compression: 'lz4' is not one of zstd, gzip, none" },
+        { "incremental with both rules", Good.Replace("destination: local", "destination: local\n    incremental: { fullEvery: 7, fullCron: \"0 0 3 ? * SUN\" }"), "jobs[0].incremental: needs one of fullEvery (a full after N incrementals) or fullCron" },
+        { "fullEvery out of range", Good.Replace("destination: local", "destination: local\n    incremental: { fullEvery: 0 }"), "jobs[0].incremental.fullEvery: 0 is not between 1 and 1000" },
+        { "bad fullCron", Good.Replace("destination: local", "destination: local\n    incremental: { fullCron: \"0 0 3\" }"), "jobs[0].incremental.fullCron: '0 0 3' is not a Quartz cron expression" },
+        { "incremental prune job", Good.Replace("destination: local", "destination: local\n    kind: prune\n    keep: { last: 3 }\n    incremental: { fullEvery: 7 }"), "jobs[0].incremental: only a backup job makes incremental sets (this one is kind prune)" },
         { "bad job name", Good.Replace("name: nightly", "name: 'my job'"), "jobs[0].name: 'my job' may only hold letters, digits, '.', '_' and '-'" },
         { "no jobs", "destinations: {}\n", "jobs: no job is configured" },
         { "bad label selector", Good.Replace("destination: local", "destination: local\n    sources: { labelSelector: '=x' }"), "jobs[0].sources.labelSelector: '=x' is not a label filter" },
@@ -70,6 +74,19 @@ public sealed class ConfigValidationTests : IDisposable
     {
         var e = Assert.Throws<BadInputException>(() => Load(yaml));
         Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), $"{what}: expected «{expected}» in:\n{e.Message}");
+    }
+
+    [Fact]
+    public void A_backup_job_with_incremental_rules_makes_chains_with_them()
+    {
+        var every = Load(Good.Replace("destination: local", "destination: local\n    incremental: { fullEvery: 7 }"));
+        Assert.Equal(7, BackupJobKind.ChainOf(every.Jobs[0])!.FullEvery);
+        Assert.True(BackupJobKind.ChainOf(every.Jobs[0])!.Incremental);
+
+        var cron = BackupJobKind.ChainOf(Load(Good.Replace("destination: local", "destination: local\n    incremental: { fullCron: \"0 0 3 ? * SUN\" }")).Jobs[0])!;
+        var sunday = new DateTimeOffset(2026, 11, 29, 2, 0, 0, TimeSpan.Zero);
+        Assert.Equal(DayOfWeek.Sunday, cron.NextFullAfter!(sunday.AddDays(-3))!.Value.DayOfWeek);
+        Assert.Null(BackupJobKind.ChainOf(Load(Good).Jobs[0]));
     }
 
     [Fact]

@@ -78,6 +78,7 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
             problems.Add($"{path}.compression", $"'{options.Compression}' is not one of zstd, gzip, none");
         }
 
+        ValidateIncremental(options, timeZone, $"{path}.incremental", problems);
         new SourceOptionsValidator().Validate(options.Sources, $"{path}.sources", problems);
         new PingOptionsValidator().Validate(options.Ping, $"{path}.ping", problems);
         if (string.Equals(options.Kind, "prune", StringComparison.OrdinalIgnoreCase))
@@ -123,6 +124,34 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
         if (options.Passphrase is { Length: > 0 } && options.KeyFile is { Length: > 0 })
         {
             problems.Add($"{path}.passphrase", "give a passphrase or a keyFile, not both");
+        }
+    }
+
+    private static void ValidateIncremental(JobOptions options, TimeZoneInfo timeZone, string path, ConfigProblems problems)
+    {
+        if (options.Incremental is not { } incremental)
+        {
+            return;
+        }
+
+        if (!string.Equals(options.Kind, "backup", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add(path, $"only a backup job makes incremental sets (this one is kind {options.Kind})");
+        }
+
+        if (incremental.FullEvery is null == string.IsNullOrWhiteSpace(incremental.FullCron))
+        {
+            problems.Add(path, "needs one of fullEvery (a full after N incrementals) or fullCron (a Quartz cron expression for the fulls)");
+        }
+
+        if (incremental.FullEvery is { } every && every is < 1 or > Core.Sets.ManifestDoor.MaxLevel)
+        {
+            problems.Add($"{path}.fullEvery", $"{every} is not between 1 and {Core.Sets.ManifestDoor.MaxLevel}");
+        }
+
+        if (!string.IsNullOrWhiteSpace(incremental.FullCron))
+        {
+            ValidateCron(incremental.FullCron, timeZone, $"{path}.fullCron", problems);
         }
     }
 
