@@ -107,6 +107,54 @@ public sealed class ConfigValidationTests : IDisposable
     }
 
     [Fact]
+    public void Anchors_block_scalars_quotes_and_nulls_read_as_YAML_means_them()
+    {
+        var options = Load("""
+            destinations:
+              local: { url: './backups' }
+            jobs:
+              - name: nightly
+                cron: &daily "0 0 3 * * ?"
+                timeZone: Europe/Berlin
+                destination: local
+                passphrase: ~
+                hooks:
+                  - container: db
+                    pre: |
+                      pg_dumpall > /dump.sql # kept: inside a block scalar
+                      sync
+              - name: "second"
+                cron: *daily
+                destination: 'local'
+            """ + "\n");
+
+        Assert.Equal("0 0 3 * * ?", options.Jobs[1].Cron);
+        Assert.Equal("second", options.Jobs[1].Name);
+        Assert.Null(options.Jobs[0].Passphrase);
+        Assert.Equal("pg_dumpall > /dump.sql # kept: inside a block scalar\nsync\n", options.Jobs[0].Hooks[0].Pre);
+    }
+
+    [Theory]
+    [InlineData("jobs: [ { name: a\n")]
+    [InlineData("destinations:\n  local: { url: x }\n   bad: indentation\n")]
+    public void A_file_that_is_not_YAML_is_refused_in_one_line_naming_the_file_and_the_place(string yaml)
+    {
+        var e = Assert.Throws<BadInputException>(() => Load(yaml));
+        Assert.StartsWith($"the configuration {Path.Combine(_directory, "agent.yaml")} is not valid YAML: ", e.Message);
+        Assert.Matches(@"is not valid YAML: line \d+, column \d+: \S", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_key_given_twice_in_one_mapping_is_refused_naming_it()
+    {
+        var e = Assert.Throws<BadInputException>(() => Load(Good.Replace("    cron:", "    name: again\n    cron:")));
+        Assert.StartsWith($"the configuration {Path.Combine(_directory, "agent.yaml")} is not valid YAML: ", e.Message);
+        Assert.Contains("name", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void Environment_variables_override_any_key()
     {
         var options = Load(Good.Replace("0 0 3 * * ?", "broken"), ("BACKUP_AGENT__Jobs__0__Cron", "0 15 4 * * ?"), ("BACKUP_AGENT__Concurrency__MaxRuns", "5"));
