@@ -11,11 +11,11 @@ public sealed partial class DockerEngine
 {
     private static readonly HashSet<string> BuiltInNetworks = ["bridge", "host", "none", "default"];
 
-    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => CallAsync(async ct =>
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => CallAsync(async (client, ct) =>
     {
         try
         {
-            await _client.Images.InspectImageAsync(image, ct);
+            await client.Images.InspectImageAsync(image, ct);
             return true;
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -25,17 +25,17 @@ public sealed partial class DockerEngine
     }, cancellationToken);
 
     public Task<Stream> SaveImageAsync(string image, CancellationToken cancellationToken) =>
-        CallAsync(ct => _client.Images.SaveImageAsync(image, ct), cancellationToken);
+        CallAsync((client, ct) => client.Images.SaveImageAsync(image, ct), cancellationToken);
 
     public Task LoadImageAsync(Stream images, CancellationToken cancellationToken) =>
-        CallAsync(ct => _client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, images, new Progress<JSONMessage>(), ct), cancellationToken);
+        CallAsync((client, ct) => client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, images, new Progress<JSONMessage>(), ct), cancellationToken);
 
-    public Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken) => CallAsync(async ct =>
+    public Task<ContainerDefinition> GetDefinitionAsync(string container, CancellationToken cancellationToken) => CallAsync(async (client, ct) =>
     {
         ContainerInspectResponse c;
         try
         {
-            c = await _client.Containers.InspectContainerAsync(container, ct);
+            c = await client.Containers.InspectContainerAsync(container, ct);
         }
         catch (DockerContainerNotFoundException)
         {
@@ -53,15 +53,15 @@ public sealed partial class DockerEngine
 
         foreach (var m in host.Mounts ?? [])
         {
-            mounts.Add(new MountDefinition(m.Type == "bind" ? MountKind.Bind : MountKind.Volume, m.Source, m.Target, m.ReadOnly));
+            mounts.Add(new MountDefinition(m.Type == "bind" ? MountKind.Bind : MountKind.Volume, m.Source ?? "", m.Target ?? "", m.ReadOnly ?? false));
         }
 
         // Anonymous volumes (-v /path, or VOLUME in the image): name them, so the target mounts the migrated volume.
         foreach (var path in (c.Config?.Volumes?.Keys ?? []).Where(p => mounts.All(m => m.Target != p)))
         {
-            if (c.Mounts.FirstOrDefault(m => m.Destination == path && m.Type == "volume") is { } anonymous)
+            if (c.Mounts.FirstOrDefault(m => m.Destination == path && m.Type == "volume") is { Name: { } name } anonymous)
             {
-                mounts.Add(new MountDefinition(MountKind.Volume, anonymous.Name, path, !anonymous.RW));
+                mounts.Add(new MountDefinition(MountKind.Volume, name, path, !anonymous.RW));
             }
         }
 
@@ -90,17 +90,17 @@ public sealed partial class DockerEngine
         };
     }, cancellationToken);
 
-    public Task CreateContainerAsync(ContainerDefinition d, CancellationToken cancellationToken) => CallAsync(async ct =>
+    public Task CreateContainerAsync(ContainerDefinition d, CancellationToken cancellationToken) => CallAsync(async (client, ct) =>
     {
         var existing = d.Networks.Any(n => !BuiltInNetworks.Contains(n))
-            ? (await _client.Networks.ListNetworksAsync(new NetworksListParameters(), ct)).Select(n => n.Name).ToHashSet()
+            ? (await client.Networks.ListNetworksAsync(new NetworksListParameters(), ct)).Select(n => n.Name).ToHashSet()
             : [];
         foreach (var network in d.Networks.Where(n => !BuiltInNetworks.Contains(n)))
         {
             if (!existing.Contains(network))
             {
                 _log.Information("Creating network {Network} on {Endpoint}", network, Endpoint);
-                await _client.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = network }, ct);
+                await client.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = network }, ct);
             }
         }
 
@@ -108,8 +108,8 @@ public sealed partial class DockerEngine
         {
             Name = d.Name,
             Image = d.Image,
-            Cmd = d.Command?.ToList(),
-            Entrypoint = d.Entrypoint?.ToList(),
+            Cmd = d.Command?.ToList()!, // null: the image's own (the models say non-null; null is left out of the request)
+            Entrypoint = d.Entrypoint?.ToList()!,
             Env = d.Env.ToList(),
             Labels = d.Labels.ToDictionary(),
             WorkingDir = d.WorkingDir ?? "",
@@ -130,13 +130,13 @@ public sealed partial class DockerEngine
                     g => (IList<PortBinding>)g.Select(p => new PortBinding { HostIP = p.HostIp, HostPort = p.HostPort }).ToList()),
                 RestartPolicy = d.RestartPolicy is { } policy
                     ? new RestartPolicy { Name = Enum.Parse<RestartPolicyKind>(policy, ignoreCase: true), MaximumRetryCount = d.RestartRetries }
-                    : null,
-                NetworkMode = d.Networks.FirstOrDefault(),
+                    : null!,
+                NetworkMode = d.Networks.FirstOrDefault()!,
             },
         };
         try
         {
-            await _client.Containers.CreateContainerAsync(parameters, ct);
+            await client.Containers.CreateContainerAsync(parameters, ct);
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
         {
@@ -145,7 +145,7 @@ public sealed partial class DockerEngine
 
         foreach (var network in d.Networks.Skip(1))
         {
-            await _client.Networks.ConnectNetworkAsync(network, new NetworkConnectParameters { Container = d.Name }, ct);
+            await client.Networks.ConnectNetworkAsync(network, new NetworkConnectParameters { Container = d.Name }, ct);
         }
     }, cancellationToken);
 

@@ -108,7 +108,7 @@ internal sealed class DockerHelper : IHelper
                 CapAdd = spec.Writes ? WriterCapabilities : ReaderCapabilities,
                 Memory = 512L << 20,
                 PidsLimit = 64,
-                VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null,
+                VolumesFrom = spec.VolumesFromContainer is { } from ? [from + ":ro"] : null!,
                 Mounts = spec.Mounts.Where(m => !m.IsHostPath)
                     // No copy: the engine would otherwise fill an empty volume with the image's directory at the
                     // mount point, changing the volume root's owner and mode (a backup must never write its sources).
@@ -117,13 +117,23 @@ internal sealed class DockerHelper : IHelper
                 Binds = binds,
             },
         };
-        var created = await client.Containers.CreateContainerAsync(create, cancellationToken);
+        CreateContainerResponse created;
+        try
+        {
+            created = await client.Containers.CreateContainerAsync(create, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // A create cancelled in flight (a run stopped just then) may still make the container: remove it by name.
+            await RemoveAsync(client, create.Name, log);
+            throw;
+        }
+
         MultiplexedStream? stream = null;
         try
         {
             stream = await client.Containers.AttachContainerAsync(
                 created.ID,
-                tty: false,
                 new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true, Stdin = stdinAttached },
                 cancellationToken);
             await client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
@@ -253,6 +263,9 @@ internal sealed class DockerHelper : IHelper
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, timeout.Token);
+        }
+        catch (DockerContainerNotFoundException)
+        {
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using BackupAgent.Core.Errors;
-using Docker.DotNet;
+using Docker.DotNet.Handler.Abstractions;
 using Docker.DotNet.X509;
 
 namespace BackupAgent.Docker;
@@ -13,7 +13,7 @@ namespace BackupAgent.Docker;
 /// </summary>
 internal static class EngineTls
 {
-    public static Credentials Credentials(string certPath)
+    public static IAuthProvider Credentials(string certPath)
     {
         string File(string name) =>
             System.IO.File.Exists(Path.Combine(certPath, name))

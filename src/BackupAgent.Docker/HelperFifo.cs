@@ -27,16 +27,19 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// <summary>The wrapper's exit code when it cannot open the FIFO (the command never ran).</summary>
     public const int CannotOpen = 126;
 
+    private readonly string _directory;
     private readonly string _path;
     private Task<FileStream>? _open;
 
-    private HelperFifo(string directory, bool forInput)
+    private HelperFifo(string directory, string onEngineHost, bool forInput)
     {
-        HostDirectory = directory;
+        _directory = directory;
+        HostDirectory = onEngineHost;
         ForInput = forInput;
         _path = Path.Combine(directory, "pipe");
     }
 
+    /// <summary>The FIFO's directory as the engine sees it (on its host), which the helper bind-mounts.</summary>
     public string HostDirectory { get; }
 
     /// <summary>Whether the helper reads its stdin from the FIFO (else it writes its stdout into it).</summary>
@@ -46,9 +49,9 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// Creates the private directory and the FIFO under <paramref name="runRoot"/>; without one (an agent that is not
     /// root and was given no BACKUP_AGENT_RUN_DIR), a fresh directory in the temporary directory, made by mkdtemp so
     /// that no other user can have made it first. Directories are named by the agent's PID namespace and PID, for
-    /// <see cref="SweepLeftovers"/>.
+    /// <see cref="SweepLeftovers"/>. <paramref name="placement"/> says where the engine finds the directory.
     /// </summary>
-    public static HelperFifo Create(string? runRoot, bool forInput)
+    public static HelperFifo Create(string? runRoot, bool forInput, FifoPlacement placement)
     {
         var where = runRoot ?? Path.GetTempPath();
         HelperFifo? fifo = null;
@@ -66,7 +69,7 @@ internal sealed class HelperFifo : IAsyncDisposable
                 Directory.CreateDirectory(directory, PrivateDirectory);
             }
 
-            fifo = new HelperFifo(directory, forInput);
+            fifo = new HelperFifo(directory, placement.OnEngineHost(directory), forInput);
             if (MakeFifo(fifo._path, HelperFifoMode) != 0)
             {
                 throw new IOException($"mkfifo failed with errno {Marshal.GetLastPInvokeError()}");
@@ -209,9 +212,9 @@ internal sealed class HelperFifo : IAsyncDisposable
         try
         {
             File.Delete(_path);
-            if (Directory.Exists(HostDirectory))
+            if (Directory.Exists(_directory))
             {
-                Directory.Delete(HostDirectory);
+                Directory.Delete(_directory);
             }
         }
         catch (IOException)

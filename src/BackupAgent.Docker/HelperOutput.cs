@@ -39,6 +39,47 @@ public static class HelperOutputChoice
         : GetEffectiveUserId() == 0 ? "/run/backup-agent"
         : null;
 
+    /// <summary>
+    /// For an engine that <see cref="Choose"/> gave the FIFO: where its helpers find the FIFO directories made under
+    /// <paramref name="runRoot"/> (null: the temporary directory), or, when they cannot, null and why (the caller
+    /// falls back to the attach stream). An agent that is not in a container of this engine is on its host. One that
+    /// is (<paramref name="candidates"/> are the IDs it may have; <paramref name="inspect"/> gives a container's mounts,
+    /// or null for one the engine does not know) reaches helpers through the mount that holds its run directory.
+    /// </summary>
+    public static async Task<(FifoPlacement? Placement, string? Why)> PlaceFifosAsync(
+        string? runRoot,
+        IReadOnlyList<string> candidates,
+        Func<string, CancellationToken, Task<IReadOnlyList<(string Type, string Source, string Destination)>?>> inspect,
+        CancellationToken cancellationToken)
+    {
+        var directory = runRoot ?? Path.GetTempPath();
+        if (runRoot is not null)
+        {
+            try
+            {
+                Directory.CreateDirectory(runRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return (null, $"the run directory {runRoot} cannot be created: {e.Message}");
+            }
+        }
+
+        foreach (var id in candidates)
+        {
+            if (await inspect(id, cancellationToken) is { } mounts)
+            {
+                return FifoPlacement.Find(mounts, directory) is { } placement
+                    ? (placement, null)
+                    : (null, $"the agent runs in container {id[..12]}, where its run directory {directory} is not a mount from the host (mount a host directory or a volume there, as install/docker/compose.yaml does)");
+            }
+        }
+
+        return candidates.Count == 0
+            ? (FifoPlacement.OnHost, null)
+            : (null, $"the agent runs in a container ({candidates[0][..12]}) that this engine does not know, so its helpers cannot see the agent's files");
+    }
+
     [DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint GetEffectiveUserId();
 }

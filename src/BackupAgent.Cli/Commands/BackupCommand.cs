@@ -45,7 +45,7 @@ public sealed class BackupCommand : ICommand
           --job NAME         run the configured job NAME now (sources, destination, compression from the
                              configuration; recorded in the run history like a scheduled run)
           --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
-        """ + KeyOptions.Help;
+        """ + KeyOptions.WriteHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -62,7 +62,7 @@ public sealed class BackupCommand : ICommand
         new("--json", IsFlag: true),
         new("--job"),
         AgentSetup.ConfigOption,
-        .. KeyOptions.Specs,
+        .. KeyOptions.WriteSpecs,
     ];
 
     private static int Seconds(string value) =>
@@ -80,7 +80,7 @@ public sealed class BackupCommand : ICommand
         }
 
         var request = new BackupRequest(
-            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console))
+            args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console, writing: true))
         {
             Stop = args.Flag("--stop"),
             StopTimeout = args.Value("--stop-timeout") is { } seconds ? TimeSpan.FromSeconds(Seconds(seconds)) : null,

@@ -10,7 +10,7 @@ internal static class DryRunOutput
 {
     public static void Write(CommandContext context, BackupPlan plan, string destination, BackupRequest request, bool json)
     {
-        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key is not null), excludes = s.Excludes }).ToList();
+        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key?.Format), excludes = s.Excludes }).ToList();
         var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
         var hooks = plan.Consistency.PreHooks.Select(h => new { phase = "pre-backup", container = h.Container, command = h.Command })
             .Concat(plan.Consistency.PostHooks.Select(h => new { phase = "post-backup", container = h.Container, command = h.Command }))

@@ -31,7 +31,7 @@ public sealed class RestoreCommand : ICommand
           --no-stop            do not stop the running containers that use the targets (by default they are
                                stopped while their volume is restored and started again afterwards)
           --json               print what was restored as JSON on stdout
-        """ + KeyOptions.Help;
+        """ + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -44,7 +44,7 @@ public sealed class RestoreCommand : ICommand
         new("--trust-volume-options", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
-        .. KeyOptions.Specs,
+        .. KeyOptions.ReadSpecs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
@@ -52,7 +52,7 @@ public sealed class RestoreCommand : ICommand
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
-        var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console))
+        var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console, writing: false))
         {
             Stop = !args.Flag("--no-stop"),
             ToOriginalPaths = args.Flag("--to-original-paths"),

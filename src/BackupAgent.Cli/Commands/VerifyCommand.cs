@@ -17,7 +17,7 @@ public sealed class VerifyCommand : ICommand
         backup time; the scratch volume is removed afterwards.
         Exits 1 if any archive fails. Encrypted sets need their key, and their manifest must carry a MAC
         under it (--accept-without-mac takes a set made by an agent older than the MAC, with a warning).
-        """ + KeyOptions.Help;
+        """ + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -26,14 +26,14 @@ public sealed class VerifyCommand : ICommand
         new("--deep", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
-        .. KeyOptions.Specs,
+        .. KeyOptions.ReadSpecs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = args.Flag("--deep") ? context.OpenEngine() : null;
-        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac") }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac") }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

@@ -26,6 +26,7 @@ public static class AgentCli
         new RunCommand(),
         new StatusCommand(),
         new ConfigCheckCommand(),
+        new KeygenCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Cli.Hosting;
@@ -6,18 +7,53 @@ namespace BackupAgent.Cli.Hosting;
 /// <summary>Where the encryption secret comes from: an option naming a file, or the environment. Never an argument value itself.</summary>
 public static class KeyOptions
 {
-    public static readonly IReadOnlyList<OptionSpec> Specs = [new("--passphrase-file"), new("--key-file")];
+    /// <summary>The options of a command that writes sets (backup): a secret, or public keys.</summary>
+    public static readonly IReadOnlyList<OptionSpec> WriteSpecs = [new("--passphrase-file"), new("--key-file"), new("--recipient", Repeatable: true)];
 
-    public const string Help = """
+    /// <summary>The options of a command that reads sets (restore, verify): a secret, or identities.</summary>
+    public static readonly IReadOnlyList<OptionSpec> ReadSpecs = [new("--passphrase-file"), new("--key-file"), new("--identity-file")];
+
+    private const string Help = """
           --passphrase-file PATH  encrypt/decrypt archives with the passphrase in PATH (or $BACKUP_AGENT_PASSPHRASE,
-                                  $BACKUP_AGENT_PASSPHRASE_FILE)
+                                  $BACKUP_AGENT_PASSPHRASE_FILE); new sets are in the age format (scrypt)
           --key-file PATH         ... or with the 32-byte key in PATH, raw or base64 (or $BACKUP_AGENT_KEY_FILE)
         """;
 
-    /// <summary>The key from exactly one source, or null when none is given.</summary>
-    public static ArchiveKey? Resolve(Arguments args, AgentConsole console)
+    public const string WriteHelp = "\n" + Help + "\n" + """
+          --recipient KEY|FILE    ... or to age public keys (repeatable): the recipients file that `backup-agent keygen`
+                                  writes (an age1... key with its manifest key), or an age1... key; this host then
+                                  cannot read the sets it makes (or $BACKUP_AGENT_RECIPIENTS_FILE)
+        """;
+
+    public const string ReadHelp = "\n" + Help + "\n" + """
+          --identity-file PATH    ... or with the age identities in PATH (AGE-SECRET-KEY-1..., as `backup-agent keygen`
+                                  and age-keygen write them; or $BACKUP_AGENT_IDENTITY_FILE)
+        """;
+
+    /// <summary>The key from exactly one source, or null when none is given; public keys only when <paramref name="writing"/>, identities only when not.</summary>
+    public static ArchiveKey? Resolve(Arguments args, AgentConsole console, bool writing)
     {
         var sources = new List<(string Name, Func<ArchiveKey> Load)>();
+        if (writing && args.Values("--recipient") is { Count: > 0 } recipients)
+        {
+            sources.Add(("--recipient", () => ArchiveKey.FromRecipients([.. recipients.SelectMany(AgeIdentity.ReadRecipients)])));
+        }
+
+        if (writing && console.Environment("BACKUP_AGENT_RECIPIENTS_FILE") is { Length: > 0 } envRecipients)
+        {
+            sources.Add(("BACKUP_AGENT_RECIPIENTS_FILE", () => ArchiveKey.FromRecipients(AgeIdentity.ReadRecipients(envRecipients))));
+        }
+
+        if (!writing && args.Value("--identity-file") is { } identityFile)
+        {
+            sources.Add(("--identity-file", () => ArchiveKey.FromIdentityFile(identityFile)));
+        }
+
+        if (!writing && console.Environment("BACKUP_AGENT_IDENTITY_FILE") is { Length: > 0 } envIdentity)
+        {
+            sources.Add(("BACKUP_AGENT_IDENTITY_FILE", () => ArchiveKey.FromIdentityFile(envIdentity)));
+        }
+
         if (args.Value("--passphrase-file") is { } passphraseFile)
         {
             sources.Add(("--passphrase-file", () => ArchiveKey.FromPassphrase(ReadSecretFile(passphraseFile, "--passphrase-file"))));

@@ -8,7 +8,7 @@ public static class OptionNames
     public static string For(Setting setting) => setting switch
     {
         Setting.Force => "--force",
-        Setting.Key => "--passphrase-file, --key-file, or BACKUP_AGENT_PASSPHRASE(_FILE)",
+        Setting.Key => "--passphrase-file, --key-file, --identity-file, or BACKUP_AGENT_PASSPHRASE(_FILE)",
         Setting.HelperTimeout => "--helper-timeout SECONDS or BACKUP_AGENT_HELPER_TIMEOUT",
         Setting.CopyImages => "add --copy-images",
         Setting.Backup => "--backup",

@@ -20,6 +20,7 @@ public static class Usage
                    --keep-monthly N --keep-yearly N --keep-within DURATION [--time-zone ZONE] [--dry-run] [--json]
           copy     --from DEST --to DEST [--backup ID|latest|all] [--volume NAME] [--dry-run] [--json]
           backup   --job NAME [--config PATH] [--json]          run a configured job now
+          keygen   [--output FILE] | --recipients-of IDENTITY_FILE [--output FILE]   an age key pair (0600)
 
         The scheduled agent (configuration: --config PATH, else config/agent.yaml, else /etc/backup-agent/agent.yaml):
           run           [--config PATH] [--once JOB]   run the jobs on their schedules until SIGTERM/Ctrl-C
@@ -43,7 +44,11 @@ public static class Usage
                                 else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
 
-        Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
+        Encryption: backup --passphrase-file, --key-file or --recipient (age public keys); restore and verify take the
+        passphrase, key file or --identity-file. See 'backup-agent backup --help' and 'backup-agent keygen --help'.
+
+        Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration, 3 the encryption key is missing
+        or wrong.
         Run 'backup-agent COMMAND --help' for a command's details.
         """;
 }

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
+using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Core.Crypto;
 
 /// <summary>
-/// The secret archives are encrypted with: a passphrase (stretched per archive with PBKDF2-SHA256) or a key file
-/// holding 32 random bytes, raw or base64 (expanded per archive with HKDF-SHA256). Never logged, never stored.
+/// What archives are encrypted or decrypted with: a passphrase (new sets: age's scrypt recipient; sets of the older
+/// "bae1" format: PBKDF2-SHA256), a key file holding 32 random bytes, raw or base64 ("bae1", HKDF-SHA256), age X25519
+/// public keys (encrypt only) or age identities (decrypt only). Never logged, never stored.
 /// </summary>
 public sealed class ArchiveKey
 {
@@ -23,6 +25,29 @@ public sealed class ArchiveKey
     }
 
     public KeyKind Kind { get; }
+
+    /// <summary>The passphrase's bytes (UTF-8) or the key file's key.</summary>
+    internal byte[] Secret => _secret;
+
+    /// <summary>The public keys of a <see cref="KeyKind.Recipients"/> key.</summary>
+    public IReadOnlyList<AgeRecipient> Recipients { get; private init; } = [];
+
+    /// <summary>The identities of a <see cref="KeyKind.Identity"/> key.</summary>
+    public IReadOnlyList<AgeIdentity> Identities { get; private init; } = [];
+
+    /// <summary>The format this key writes: age for a passphrase or public keys, "bae1" for a key file.</summary>
+    public string Format => Kind == KeyKind.KeyFile ? EncryptionFormat.Name : AgeFormat.Name;
+
+    /// <summary>Whether this key can write sets (an identity only reads them).</summary>
+    public bool CanEncrypt => Kind != KeyKind.Identity;
+
+    public static ArchiveKey FromRecipients(IReadOnlyList<AgeRecipient> recipients) =>
+        recipients.Count == 0 ? throw new BadInputException("no recipient given")
+        : recipients.All(r => r.ManifestKey is null)
+            ? throw new BadInputException($"recipient {recipients[0].Encoded} comes without its manifest key, so the sets made for it could not be authenticated: give the recipients file that 'backup-agent keygen' wrote (or 'backup-agent keygen --recipients-of IDENTITY' writes) instead of the bare key")
+            : new(KeyKind.Recipients, []) { Recipients = recipients };
+
+    public static ArchiveKey FromIdentityFile(string path) => new(KeyKind.Identity, []) { Identities = AgeIdentity.ReadFile(path) };
 
     public static ArchiveKey FromPassphrase(string passphrase) =>
         passphrase.Length == 0 ? throw new BadInputException("the passphrase is empty") : new(KeyKind.Passphrase, Encoding.UTF8.GetBytes(passphrase));
@@ -63,9 +88,14 @@ public sealed class ArchiveKey
     /// <summary>Derives the 32-byte key of one archive from its salt.</summary>
     internal byte[] Derive(KeyKind kind, byte[] salt, int iterations)
     {
+        if (Kind is KeyKind.Recipients or KeyKind.Identity)
+        {
+            throw new KeyException(new Phrase($"the archive is in the older bae1 format, which age keys do not open (give {Setting.Key})"));
+        }
+
         if (kind != Kind)
         {
-            throw new BackupAgentException(kind == KeyKind.Passphrase
+            throw new KeyException(kind == KeyKind.Passphrase
                 ? "the archive was encrypted with a passphrase, but a key file was given"
                 : "the archive was encrypted with a key file, but a passphrase was given");
         }
@@ -85,4 +115,10 @@ public enum KeyKind : byte
 {
     Passphrase = 1,
     KeyFile = 2,
+
+    /// <summary>age X25519 public keys: encrypts (and authenticates manifests with their manifest keys), never decrypts.</summary>
+    Recipients = 3,
+
+    /// <summary>age X25519 identities: decrypts, and checks manifests with the manifest keys derived from them.</summary>
+    Identity = 4,
 }

@@ -4,7 +4,7 @@ using BackupAgent.Core.Formats;
 namespace BackupAgent.Core.Crypto;
 
 /// <summary>Encrypts what is written to it into <see cref="EncryptionFormat"/>; call <see cref="FinishAsync"/> to seal the last chunk.</summary>
-public sealed class EncryptingStream : WriteOnlyStream
+public sealed class EncryptingStream : SealingStream
 {
     private readonly Stream _output;
     private readonly byte[] _header;
@@ -39,8 +39,7 @@ public sealed class EncryptingStream : WriteOnlyStream
         }
     }
 
-    /// <summary>Seals the last (possibly empty) chunk. Without it the archive reads as truncated.</summary>
-    public async Task FinishAsync(CancellationToken cancellationToken)
+    public override async Task FinishAsync(CancellationToken cancellationToken)
     {
         if (!_finished)
         {

@@ -56,7 +56,7 @@ public static class EncryptionFormat
         var derived = key.Derive(kind, header[13..29].ToArray(), iterations);
         if (!CryptographicOperations.FixedTimeEquals(KeyCheck(derived), header[41..57]))
         {
-            throw new BackupAgentException($"cannot decrypt archive '{archive}': wrong passphrase or key");
+            throw new KeyException($"cannot decrypt archive '{archive}': wrong passphrase or key");
         }
 
         return (derived, chunk);

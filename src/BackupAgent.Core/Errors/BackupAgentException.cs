@@ -8,6 +8,9 @@ public enum FailureKind
 
     /// <summary>The input was wrong: usage, configuration, or a name that does not exist.</summary>
     BadInput,
+
+    /// <summary>The encryption secret is missing, wrong, or of another kind than the set's.</summary>
+    Key,
 }
 
 /// <summary>
@@ -36,6 +39,20 @@ public sealed class BadInputException : BackupAgentException
 
     public BadInputException(Phrase message, Exception? inner = null)
         : base(message, FailureKind.BadInput, inner)
+    {
+    }
+}
+
+/// <summary>A missing or wrong encryption secret: a passphrase, key file or identity that does not open the set (exit 3).</summary>
+public sealed class KeyException : BackupAgentException
+{
+    public KeyException(string message, Exception? inner = null)
+        : base(message, FailureKind.Key, inner)
+    {
+    }
+
+    public KeyException(Phrase message, Exception? inner = null)
+        : base(message, FailureKind.Key, inner)
     {
     }
 }

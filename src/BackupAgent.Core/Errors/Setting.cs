@@ -79,7 +79,7 @@ public sealed class Phrase
     private static string Plainly(Setting setting) => setting switch
     {
         Setting.Force => "force",
-        Setting.Key => "an encryption secret (a passphrase or a key)",
+        Setting.Key => "an encryption secret (a passphrase, a key or an identity)",
         Setting.HelperTimeout => "a longer helper timeout",
         Setting.CopyImages => "let the migration copy images",
         Setting.Backup => "the backup set",

@@ -109,7 +109,7 @@ public static class ArchiveRead
 
         private ArchiveDamagedException? Damaged(Exception e) => e switch
         {
-            BadInputException => null,
+            BadInputException or KeyException => null,
             BackupAgentException => new ArchiveDamagedException(e.Message, e),
             InvalidDataException or IOException or ZstdSharp.ZstdException =>
                 new ArchiveDamagedException($"archive '{archive.File}' of '{archive.Volume}' does not decompress: {e.Message}", e),

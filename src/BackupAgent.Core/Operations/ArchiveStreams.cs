@@ -1,4 +1,5 @@
 using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
@@ -16,12 +17,14 @@ public static class ArchiveStreams
             return new PlaintextStream(item.Compression.Decompress(stored), null, item);
         }
 
-        var decrypted = new DecryptingStream(stored, Require(key, item), item.File);
+        Stream decrypted = item.Encryption == AgeFormat.Name
+            ? new AgeDecryptingStream(stored, Require(key, item), item.File)
+            : new DecryptingStream(stored, Require(key, item), item.File);
         return new PlaintextStream(item.Compression.Decompress(decrypted), decrypted, item);
     }
 
     public static ArchiveKey Require(ArchiveKey? key, StoredItem archive) =>
-        key ?? throw new BadInputException(new Phrase(
+        key ?? throw new KeyException(new Phrase(
             $"{archive.Kind} '{archive.File}' of '{archive.Volume}' is encrypted: give {Setting.Key}"));
 
     /// <summary>Checks up front that a key is there for every encrypted archive.</summary>

@@ -10,13 +10,13 @@ namespace BackupAgent.Core.Operations;
 public sealed class ArchiveWriter : IAsyncDisposable
 {
     private readonly HashingStream _hashed;
-    private readonly EncryptingStream? _encrypted;
+    private readonly SealingStream? _encrypted;
     private readonly Stream _compressed;
 
     public ArchiveWriter(Stream output, Compression compression, ArchiveKey? key)
     {
         _hashed = new HashingStream(output);
-        _encrypted = key is null ? null : new EncryptingStream(_hashed, key);
+        _encrypted = key is null ? null : SealingStream.For(_hashed, key);
         _compressed = compression.Compress((Stream?)_encrypted ?? _hashed);
     }
 

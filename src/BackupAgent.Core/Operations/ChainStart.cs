@@ -44,7 +44,10 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
     public static async Task<ChainStart> ChooseAsync(
         ChainRequest request, BackupSource source, BackupCatalog catalog, CatalogListing listing, ArchiveKey? key, string engine, DateTimeOffset now, ILogger log, CancellationToken cancellationToken)
     {
-        var (link, reason) = Choose(request, source, listing, key is not null, engine, now);
+        // The host that encrypts to public keys cannot read its own sets, so not a base's snapshot file either.
+        var (link, reason) = key?.Kind == Crypto.KeyKind.Recipients && request.Incremental
+            ? ((ChainLink?)null, (string?)"sets encrypted to public keys cannot be read by the host that makes them, and an incremental backup reads its base's snapshot file: each backup is a full one")
+            : Choose(request, source, listing, key is not null, engine, now);
         byte[]? snapshot = null;
         List<Formats.TarIndexEntry>? tree = null;
         if (link is not null)

@@ -57,7 +57,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 return null;
             }
 
-            var snapshotFile = SetLayout.SnapshotFile(archive.File, key is not null);
+            var snapshotFile = SetLayout.SnapshotFile(archive.File, key?.Format);
             string? treeFile = null;
             (long Bytes, string Sha256) stored = default;
             (long? Bytes, string? Sha256) treeStored = default;
@@ -66,7 +66,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 // The index of the whole tree at this point, for a deep verify of this level.
                 if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
                 {
-                    treeFile = SetLayout.TreeFile(archive.File, key is not null);
+                    treeFile = SetLayout.TreeFile(archive.File, key?.Format);
                     await store.WriteAsync(SetLayout.Item(setId, treeFile), async (output, c) =>
                     {
                         await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
@@ -133,8 +133,8 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         string setId, BackupSource source, TarReadHelper helper, Compression compression, ArchiveKey? key, CancellationToken cancellationToken, IncrementalTree? tree = null)
     {
         string? root = null;
-        var file = SetLayout.ArchiveFile(source.FileStem, compression, key is not null);
-        var indexFile = SetLayout.IndexFile(file, key is not null);
+        var file = SetLayout.ArchiveFile(source.FileStem, compression, key?.Format);
+        var indexFile = SetLayout.IndexFile(file, key?.Format);
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
 
         await using var index = new IndexWriter(store, SetLayout.Item(setId, indexFile), key, cancellationToken);
@@ -175,7 +175,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             throw;
         }
 
-        return (source.Describe(file, compression, key is null ? null : EncryptionFormat.Name, written!, stats!) with
+        return (source.Describe(file, compression, key?.Format, written!, stats!) with
         {
             Index = indexFile,
             IndexBytes = indexed.Bytes,

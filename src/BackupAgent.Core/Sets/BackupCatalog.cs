@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -38,7 +39,7 @@ public sealed class BackupCatalog(IBackupStore store)
         var manifest = JsonSerializer.SerializeToUtf8Bytes(set, Json);
         if (key is not null)
         {
-            await store.WriteBytesAsync(SetLayout.Mac(set.Id), ManifestMac.Create(manifest, key), cancellationToken);
+            await store.WriteBytesAsync(SetLayout.Mac(set.Id), key.Kind == KeyKind.Recipients ? AgeManifestMac.Create(manifest, key.Recipients) : ManifestMac.Create(manifest, key), cancellationToken);
         }
 
         await store.WriteBytesAsync(SetLayout.Manifest(set.Id), manifest, cancellationToken);
@@ -119,7 +120,7 @@ public sealed class BackupCatalog(IBackupStore store)
         byte[]? mac;
         try
         {
-            mac = await store.ReadBytesAsync(SetLayout.Mac(set.Id), cancellationToken, maxBytes: ManifestMac.Bytes);
+            mac = await store.ReadBytesAsync(SetLayout.Mac(set.Id), cancellationToken, maxBytes: AgeManifestMac.MaxBytes);
         }
         catch (StoreItemNotFoundException)
         {
@@ -132,10 +133,24 @@ public sealed class BackupCatalog(IBackupStore store)
             return;
         }
 
-        var why = mac is null ? $"it has no {ManifestMac.Item}"
-            : ManifestMac.Check(mac, manifest, key) switch
+        if (key.Kind == KeyKind.Recipients)
+        {
+            throw new KeyException(new Phrase($"public keys only encrypt: give {Setting.Key} to read backup set '{set.Id}'"));
+        }
+
+        var verdict = mac is null ? (MacVerdict?)null
+            : AgeManifestMac.IsOne(mac) ? (key.Kind == KeyKind.Identity ? AgeManifestMac.Check(mac, manifest, key.Identities) : MacVerdict.WrongKey)
+            : key.Kind == KeyKind.Identity ? (ManifestMac.Check(mac, manifest, key) == MacVerdict.Damaged ? MacVerdict.Damaged : MacVerdict.WrongKey)
+            : ManifestMac.Check(mac, manifest, key);
+        if (verdict == MacVerdict.WrongKey)
+        {
+            throw new KeyException(
+                $"the manifest of backup set '{set.Id}' was authenticated with another key: {WrongKey(key)}; no volume was touched");
+        }
+
+        var why = verdict switch
             {
-                MacVerdict.WrongKey => "its MAC was made with another key: wrong passphrase or key",
+                null => $"it has no {ManifestMac.Item}",
                 MacVerdict.Forged => "its MAC does not match: the manifest was tampered with or truncated",
                 MacVerdict.Damaged => $"its {ManifestMac.Item} is damaged",
                 _ => set.Archives.FirstOrDefault(a => a.Encryption is null) is { } plain ? $"it says archive '{plain.File}' is not encrypted" : null,
@@ -146,6 +161,13 @@ public sealed class BackupCatalog(IBackupStore store)
                 $"the manifest of backup set '{set.Id}' is not authenticated by this key: it was changed in the store, or the key is wrong ({why}); no volume was touched");
         }
     }
+
+    private static string WrongKey(ArchiveKey key) => key.Kind switch
+    {
+        KeyKind.Identity => "wrong identity file (or the set was made with a passphrase or a key file)",
+        KeyKind.Passphrase => "wrong passphrase (or the set was made with a key file or for public keys)",
+        _ => "wrong key file (or the set was made with a passphrase or for public keys)",
+    };
 
     /// <summary>All complete sets, newest first; optionally only those holding <paramref name="volume"/>.</summary>
     public async Task<IReadOnlyList<BackupSet>> ListAsync(string? volume, CancellationToken cancellationToken) =>

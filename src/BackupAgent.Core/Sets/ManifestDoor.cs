@@ -125,9 +125,9 @@ public static partial class ManifestDoor
             yield return $"index '{Printable(archive.Index)}' {index}";
         }
 
-        if (archive.Encryption is not (null or EncryptionFormat.Name))
+        if (archive.Encryption is not (null or EncryptionFormat.Name or Crypto.Age.AgeFormat.Name))
         {
-            yield return $"encryption '{Printable(archive.Encryption)}' is not {EncryptionFormat.Name}";
+            yield return $"encryption '{Printable(archive.Encryption)}' is not {Crypto.Age.AgeFormat.Name} or {EncryptionFormat.Name}";
         }
 
         if (new[] { archive.Bytes, archive.TarBytes, archive.ContentBytes, archive.Files }.Any(n => n is < 0 or > MaxCount))

@@ -82,6 +82,12 @@ public sealed class JobOptions
     /// <summary>... or with the 32-byte key in this file.</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>kind: backup. Encrypts to these age public keys (recipients files of backup-agent keygen, or age1... keys); this host cannot read the sets.</summary>
+    public List<string> Recipients { get; set; } = [];
+
+    /// <summary>kind: verify. Decrypts with the age identities in this file.</summary>
+    public string? IdentityFile { get; set; }
+
     /// <summary>
     /// Destinations (names or DESTs) that hold copies of this job's destination: a backup job copies each new set to each
     /// of them, a copy job copies every set there, a prune job prunes each of them with the same rules.

@@ -45,7 +45,7 @@ public static class ConfigLoader
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or YamlDotNet.Core.YamlException)
         {
-            throw new BadInputException($"the configuration {path} is not valid YAML: {(e.InnerException ?? e).Message}", e);
+            throw new BadInputException($"the configuration {path} is not valid YAML: {(YamlProblem(path) ?? (e.InnerException ?? e).Message).ReplaceLineEndings(" ")}", e);
         }
 
         var secrets = ReadSecretFiles(configuration, problems);
@@ -66,6 +66,28 @@ public static class ConfigLoader
         new AgentOptionsValidator(knownKinds).Validate(options, "", problems);
         problems.ThrowIfAny(path);
         return options;
+    }
+
+    /// <summary>
+    /// The YAML parser's own words with their place (line and column), from a second read of the file: the
+    /// configuration provider keeps only the words. Null when the parser takes the file (the provider refused it).
+    /// </summary>
+    private static string? YamlProblem(string path)
+    {
+        try
+        {
+            using var reader = File.OpenText(path);
+            new YamlDotNet.RepresentationModel.YamlStream().Load(reader);
+            return null;
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            return $"line {e.Start.Line}, column {e.Start.Column}: {e.Message}";
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The environment variables for the agent, as configuration keys (prefix removed, __ as the separator).</summary>

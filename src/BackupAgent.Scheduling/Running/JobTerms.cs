@@ -12,7 +12,7 @@ public static class JobTerms
     public static string For(Setting setting) => setting switch
     {
         Setting.Force => "backup-agent restore --force",
-        Setting.Key => "passphrase, passphrase_FILE or keyFile",
+        Setting.Key => "passphrase, passphrase_FILE, keyFile or identityFile",
         Setting.HelperTimeout => "BACKUP_AGENT_HELPER_TIMEOUT (seconds) in the agent's environment",
         Setting.CopyImages => "run backup-agent migrate --copy-images once",
         Setting.Backup => "backup-agent verify --backup",

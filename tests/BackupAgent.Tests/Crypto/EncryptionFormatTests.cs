@@ -33,7 +33,7 @@ public sealed class EncryptionFormatTests : IDisposable
     {
         var sealedBytes = await EncryptAsync("secret data"u8.ToArray(), ArchiveKey.FromPassphrase("correct horse"));
         Assert.Equal("secret data"u8.ToArray(), await DecryptAsync(sealedBytes, ArchiveKey.FromPassphrase("correct horse")));
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, ArchiveKey.FromPassphrase("battery staple")));
+        var e = await Assert.ThrowsAnyAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, ArchiveKey.FromPassphrase("battery staple")));
         Assert.Contains("wrong passphrase or key", e.Message);
     }
 
@@ -41,7 +41,7 @@ public sealed class EncryptionFormatTests : IDisposable
     public async Task A_key_file_cannot_open_a_passphrase_archive()
     {
         var sealedBytes = await EncryptAsync("x"u8.ToArray(), ArchiveKey.FromPassphrase("p"));
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, KeyFile()));
+        var e = await Assert.ThrowsAnyAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, KeyFile()));
         Assert.Contains("encrypted with a passphrase, but a key file was given", e.Message);
     }
 
@@ -56,7 +56,7 @@ public sealed class EncryptionFormatTests : IDisposable
         var key = KeyFile();
         var sealedBytes = await EncryptAsync(new byte[(2 * EncryptionFormat.ChunkBytes) + 7], key);
         sealedBytes[offset] ^= 0x01;
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, key));
+        var e = await Assert.ThrowsAnyAsync<BackupAgentException>(() => DecryptAsync(sealedBytes, key));
         Assert.Contains(message, e.Message);
     }
 
@@ -69,7 +69,7 @@ public sealed class EncryptionFormatTests : IDisposable
     {
         var key = KeyFile();
         var sealedBytes = await EncryptAsync(new byte[(2 * EncryptionFormat.ChunkBytes) + 7], key);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => DecryptAsync(sealedBytes[..keep], key));
+        var e = await Assert.ThrowsAnyAsync<BackupAgentException>(() => DecryptAsync(sealedBytes[..keep], key));
         Assert.Matches("truncated|tampered", e.Message);
     }
 

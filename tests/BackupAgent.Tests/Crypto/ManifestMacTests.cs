@@ -70,8 +70,8 @@ public sealed class ManifestMacTests : IDisposable
 
         var loaded = await catalog.ResolveAsync(set.Id, [], CancellationToken.None);
         await catalog.AuthenticateAsync(loaded, KeyFile("a"), acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None);
-        var e = await Assert.ThrowsAsync<BackupAgentException>(() => catalog.AuthenticateAsync(loaded, KeyFile("b"), acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None));
-        Assert.Contains("wrong passphrase or key", e.Message);
+        var e = await Assert.ThrowsAsync<KeyException>(() => catalog.AuthenticateAsync(loaded, KeyFile("b"), acceptWithoutMac: false, Serilog.Core.Logger.None, CancellationToken.None));
+        Assert.Contains("wrong key file", e.Message);
         Assert.Contains(ManifestMac.Item, (await ListAsync(catalog.Store)).Select(n => n[(n.IndexOf('/') + 1)..]));
     }
 

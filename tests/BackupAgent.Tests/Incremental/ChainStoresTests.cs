@@ -54,7 +54,7 @@ public sealed class ChainStoresTests : IAsyncLifetime
             Assert.DoesNotContain("GNU tar-", text);
         }
 
-        Assert.NotEmpty(Directory.GetFiles(_scope.Backups, "*.snar.gz.enc", SearchOption.AllDirectories));
+        Assert.NotEmpty(Directory.GetFiles(_scope.Backups, "*.snar.gz.age", SearchOption.AllDirectories));
         var target = _scope.Track(_scope.Name("stores-enc"));
         var refused = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}");
         Assert.Contains("is encrypted: give --passphrase-file", refused.Stderr);

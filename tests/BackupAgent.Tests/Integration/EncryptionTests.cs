@@ -4,7 +4,10 @@ using BackupAgent.Tests.Support;
 
 namespace BackupAgent.Tests.Integration;
 
-/// <summary>Encrypted backups: the store never sees plaintext, and a wrong key, damage or a changed manifest stops a restore before any volume is touched.</summary>
+/// <summary>
+/// Encrypted backups with a passphrase (new sets: age with scrypt): the store never sees plaintext, and a wrong key,
+/// damage or a changed manifest stops a restore before any volume is touched. Key-file sets keep the older bae1 format.
+/// </summary>
 public sealed class EncryptionTests : IAsyncLifetime
 {
     private TestScope _scope = null!;
@@ -24,7 +27,7 @@ public sealed class EncryptionTests : IAsyncLifetime
         using var json = JsonDocument.Parse(backup.Stdout);
         _setId = json.RootElement.GetProperty("id").GetString()!;
         var archive = json.RootElement.GetProperty("archives")[0];
-        Assert.Equal("bae1-aes-256-gcm", archive.GetProperty("encryption").GetString());
+        Assert.Equal("age-v1", archive.GetProperty("encryption").GetString());
         _archive = Path.Combine(_scope.Backups, _setId, archive.GetProperty("file").GetString()!);
     }
 
@@ -43,20 +46,44 @@ public sealed class EncryptionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_a_key_restore_and_verify_exit_2_saying_the_set_is_encrypted()
+    public async Task Without_a_key_restore_and_verify_exit_3_saying_the_set_is_encrypted()
     {
         var result = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={_scope.Name("nokey")}");
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(3, result.ExitCode);
         Assert.Contains("is encrypted: give --passphrase-file", result.Stderr);
-        Assert.Equal(2, (await Agent.RunAsync("verify", "--from", _scope.Backups)).ExitCode);
+        Assert.Equal(3, (await Agent.RunAsync("verify", "--from", _scope.Backups)).ExitCode);
     }
 
     [Fact]
-    public async Task A_wrong_passphrase_fails_before_any_volume_is_touched()
+    public async Task A_wrong_passphrase_exits_3_before_any_volume_is_touched()
     {
         var wrong = Path.Combine(_scope.Directory, "wrong");
         await File.WriteAllTextAsync(wrong, Secrets.Register("tr0ub4dor&3"));
-        await AssertRestoreRefusedAsync(wrong, "wrong passphrase or key");
+        UntrustedStoreTests.AssertOneLine(await AssertRestoreRefusedAsync(wrong, "wrong passphrase", exitCode: 3));
+    }
+
+    [Fact]
+    public async Task A_key_file_set_is_in_the_older_bae1_format_restores_and_a_wrong_key_file_exits_3()
+    {
+        var key = Path.Combine(_scope.Directory, "key");
+        await File.WriteAllBytesAsync(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var backups = Path.Combine(_scope.Directory, "bae1");
+        var backup = await Agent.SucceedAsync("backup", "--to", backups, "--volume", _source, "--key-file", key, "--json");
+        var archive = JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("archives")[0];
+        Assert.Equal("bae1-aes-256-gcm", archive.GetProperty("encryption").GetString());
+        Assert.EndsWith(".tar.zst.enc", archive.GetProperty("file").GetString());
+
+        var target = _scope.Track(_scope.Name("bae1-restored"));
+        await Agent.SucceedAsync("restore", "--from", backups, "--volume", $"{_source}={target}", "--key-file", key);
+        VolumeSnapshot.AssertEqual(await VolumeSnapshot.TakeAsync(_source), await VolumeSnapshot.TakeAsync(target));
+
+        var wrong = Path.Combine(_scope.Directory, "wrong-key");
+        await File.WriteAllBytesAsync(wrong, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var never = _scope.Track(_scope.Name("bae1-never"));
+        var refused = await Agent.RunAsync("restore", "--from", backups, "--volume", $"{_source}={never}", "--key-file", wrong);
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("wrong key file", refused.Stderr);
+        Assert.Null(await SeedScenarioTests.VolumeOrNullAsync(never));
     }
 
     [Fact]
@@ -154,11 +181,11 @@ public sealed class EncryptionTests : IAsyncLifetime
 
     private string NotAuthenticated => $"the manifest of backup set '{_setId}' is not authenticated by this key: it was changed in the store, or the key is wrong";
 
-    private async Task<AgentResult> AssertRestoreRefusedAsync(string passphraseFile, string message)
+    private async Task<AgentResult> AssertRestoreRefusedAsync(string passphraseFile, string message, int exitCode = 1)
     {
         var target = _scope.Track(_scope.Name("never"));
         var result = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}", "--passphrase-file", passphraseFile);
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(exitCode, result.ExitCode);
         Assert.Contains(message, result.Stderr);
         Assert.Contains("no volume was touched", result.Stderr);
         Assert.Null(await SeedScenarioTests.VolumeOrNullAsync(target));

@@ -53,6 +53,23 @@ public sealed class S3Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_set_encrypted_to_an_age_public_key_backs_up_to_s3_and_restores_with_the_identity()
+    {
+        var source = await _scope.CreateVolumeAsync("s3-age");
+        await TestScope.ShellInVolumeAsync(source, "head -c 200000 /dev/urandom > /d/noise; echo small > /d/small");
+        var before = await VolumeSnapshot.TakeAsync(source);
+        var identity = Path.Combine(_scope.Directory, "key.txt");
+        await Agent.SucceedAsync("keygen", "--output", identity);
+
+        var backup = await Agent.SucceedWithAsync(_env, "backup", "--to", Dest, "--volume", source, "--recipient", identity + ".recipients", "--json");
+        Assert.EndsWith(".tar.zst.age", JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("archives")[0].GetProperty("file").GetString());
+        await Agent.SucceedWithAsync(_env, "verify", "--from", Dest, "--identity-file", identity);
+        var target = _scope.Track(_scope.Name("s3-age-restored"));
+        await Agent.SucceedWithAsync(_env, "restore", "--from", Dest, "--volume", $"{source}={target}", "--identity-file", identity);
+        VolumeSnapshot.AssertEqual(before, await VolumeSnapshot.TakeAsync(target));
+    }
+
+    [Fact]
     public async Task A_backup_of_several_parts_restores_byte_for_byte()
     {
         var source = await _scope.CreateVolumeAsync("s3-parts");

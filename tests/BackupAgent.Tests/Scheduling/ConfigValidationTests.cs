@@ -38,7 +38,7 @@ public sealed class ConfigValidationTests : IDisposable
         { "missing bucket", Good.Replace("url: ./backups", "url: s3:///prefix"), "destinations.local.url: 's3:///prefix' has no bucket name: write s3://BUCKET[/PREFIX]" },
         { "unknown destination name", Good.Replace("destination: local", "destination: nowhere"), "jobs[0].destination: 'nowhere' is not a destination name (local) nor a path or URL" },
         { "duplicate job names", Good + Good[Good.IndexOf("  - name", StringComparison.Ordinal)..].Replace("nightly", "NIGHTLY"), "jobs: the job name 'nightly' is used more than once (jobs[0], jobs[1])" },
-        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, copies, exclude, catchUp, ping, incremental)" },
+        { "unknown key", Good.Replace("    cron:", "    cronn: x\n    cron:"), "jobs[0].cronn: unknown key 'cronn' (known here: name, kind, cron, timeZone, sources, destination, compression, stop, hooks, keep, volume, deep, targetEngine, passphrase, keyFile, recipients, identityFile, copies, exclude, catchUp, ping, incremental)" },
         { "unknown top-level key", "retention: 3\n" + Good, "retention: unknown key 'retention'" },
         { "unknown kind", Good.Replace("destination: local", "destination: local\n    kind: shred"), "jobs[0].kind: 'shred' is not a job kind this agent knows (backup, copy, migrate, prune, verify)" },
         { "prune without rules", Good.Replace("destination: local", "destination: local\n    kind: prune"), "jobs[0].keep: a prune job needs at least one rule" },
@@ -46,7 +46,12 @@ public sealed class ConfigValidationTests : IDisposable
         { "hook without container or command", Good.Replace("destination: local", "destination: local\n    hooks: [{ onError: ignore }]"), "jobs[0].hooks[0].container: is missing" },
         { "hook with a bad onError", Good.Replace("destination: local", "destination: local\n    hooks: [{ container: db, pre: x, onError: ignore }]"), "jobs[0].hooks[0].onError: 'ignore' is not fail or continue" },
         { "migrate without a target", Good.Replace("destination: local", "destination: local\n    kind: migrate"), "jobs[0].targetEngine: is missing" },
-        { "passphrase and key file", Good.Replace("destination: local", "destination: local\n    passphrase: x\n    keyFile: /k"), "jobs[0].passphrase: give a passphrase or a keyFile, not both" },
+        { "passphrase and key file", Good.Replace("destination: local", "destination: local\n    passphrase: x\n    keyFile: /k"), "jobs[0].passphrase: give one of passphrase, keyFile, recipients or identityFile, not passphrase and keyFile" },
+        { "a bare public key without its manifest key", Good.Replace("destination: local", "destination: local\n    recipients: [age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj]"), "jobs[0].recipients: recipient age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj comes without its manifest key" },
+        { "recipients on a verify job", Good.Replace("destination: local", "destination: local\n    kind: verify\n    recipients: [/nonexistent/recipients]"), "jobs[0].recipients: public keys only encrypt: a verify job reads sets (give identityFile)" },
+        { "an unreadable recipients file", Good.Replace("destination: local", "destination: local\n    recipients: [/nonexistent/recipients]"), "jobs[0].recipients: cannot read the recipients file '/nonexistent/recipients'" },
+        { "an identity file on a backup job", Good.Replace("destination: local", "destination: local\n    identityFile: /nonexistent/key.txt"), "jobs[0].identityFile: an identity decrypts: a backup job encrypts to recipients" },
+        { "an unreadable identity file", Good.Replace("destination: local", "destination: local\n    kind: verify\n    identityFile: /nonexistent/key.txt"), "jobs[0].identityFile: cannot read the identity file '/nonexistent/key.txt'" },
         { "bad compression", Good.Replace("destination: local", "destination: local\n    compression: lz4"), "jobs[0].compression: 'lz4' is not one of zstd, gzip, none" },
         { "incremental with both rules", Good.Replace("destination: local", "destination: local\n    incremental: { fullEvery: 7, fullCron: \"0 0 3 ? * SUN\" }"), "jobs[0].incremental: needs one of fullEvery (a full after N incrementals) or fullCron" },
         { "fullEvery out of range", Good.Replace("destination: local", "destination: local\n    incremental: { fullEvery: 0 }"), "jobs[0].incremental.fullEvery: 0 is not between 1 and 1000" },
@@ -99,6 +104,54 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Contains("jobs[0].timeZone:", e.Message);
         Assert.Contains("destinations.local.url:", e.Message);
         Assert.Contains("typo: unknown key", e.Message);
+    }
+
+    [Fact]
+    public void Anchors_block_scalars_quotes_and_nulls_read_as_YAML_means_them()
+    {
+        var options = Load("""
+            destinations:
+              local: { url: './backups' }
+            jobs:
+              - name: nightly
+                cron: &daily "0 0 3 * * ?"
+                timeZone: Europe/Berlin
+                destination: local
+                passphrase: ~
+                hooks:
+                  - container: db
+                    pre: |
+                      pg_dumpall > /dump.sql # kept: inside a block scalar
+                      sync
+              - name: "second"
+                cron: *daily
+                destination: 'local'
+            """ + "\n");
+
+        Assert.Equal("0 0 3 * * ?", options.Jobs[1].Cron);
+        Assert.Equal("second", options.Jobs[1].Name);
+        Assert.Null(options.Jobs[0].Passphrase);
+        Assert.Equal("pg_dumpall > /dump.sql # kept: inside a block scalar\nsync\n", options.Jobs[0].Hooks[0].Pre);
+    }
+
+    [Theory]
+    [InlineData("jobs: [ { name: a\n")]
+    [InlineData("destinations:\n  local: { url: x }\n   bad: indentation\n")]
+    public void A_file_that_is_not_YAML_is_refused_in_one_line_naming_the_file_and_the_place(string yaml)
+    {
+        var e = Assert.Throws<BadInputException>(() => Load(yaml));
+        Assert.StartsWith($"the configuration {Path.Combine(_directory, "agent.yaml")} is not valid YAML: ", e.Message);
+        Assert.Matches(@"is not valid YAML: line \d+, column \d+: \S", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_key_given_twice_in_one_mapping_is_refused_naming_it()
+    {
+        var e = Assert.Throws<BadInputException>(() => Load(Good.Replace("    cron:", "    name: again\n    cron:")));
+        Assert.StartsWith($"the configuration {Path.Combine(_directory, "agent.yaml")} is not valid YAML: ", e.Message);
+        Assert.Contains("name", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     [Fact]

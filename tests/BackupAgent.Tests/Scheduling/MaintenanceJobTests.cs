@@ -53,12 +53,12 @@ public sealed class MaintenanceJobTests : IAsyncLifetime
         await Agent.SucceedAsync("run", "--config", config, "--once", prune);
         var sets = JsonDocument.Parse((await Agent.SucceedAsync("list", "--from", _scope.Backups, "--json")).Stdout).RootElement;
         Assert.Equal(2, sets.GetArrayLength());
-        Assert.Equal("bae1-aes-256-gcm", sets[0].GetProperty("archives")[0].GetProperty("encryption").GetString());
+        Assert.Equal("age-v1", sets[0].GetProperty("archives")[0].GetProperty("encryption").GetString());
 
         var drill = await Agent.SucceedAsync("run", "--config", config, "--once", verify);
         Assert.Contains("scratch volume", drill.Stderr);
 
-        var archive = Directory.EnumerateFiles(Path.Combine(_scope.Backups, sets[0].GetProperty("id").GetString()!), "*.tar.zst.enc").Single();
+        var archive = Directory.EnumerateFiles(Path.Combine(_scope.Backups, sets[0].GetProperty("id").GetString()!), "*.tar.zst.age").Single();
         var bytes = await File.ReadAllBytesAsync(archive);
         bytes[^20] ^= 1;
         await File.WriteAllBytesAsync(archive, bytes);

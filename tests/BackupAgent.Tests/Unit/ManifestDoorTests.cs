@@ -44,7 +44,7 @@ public sealed class ManifestDoorTests
         { "kind", "\"container\"", "is corrupt or truncated" },
         { "compression", "\"lz4\"", "is corrupt or truncated" },
         { "compression", "-1", "is not a known one" },
-        { "encryption", "\"rot13\"", "encryption 'rot13' is not bae1-aes-256-gcm" },
+        { "encryption", "\"rot13\"", "encryption 'rot13' is not age-v1 or bae1-aes-256-gcm" },
         { "bytes", "-1", "a size or count is negative" },
         { "files", "-5", "a size or count is negative" },
         { "sha256", "\"00\"", "sha256 is not 64 lower-case hex digits" },

@@ -15,9 +15,9 @@ public sealed class SettingWordingTests
     [Fact]
     public void A_missing_key_is_worded_as_the_options_by_the_CLI_and_as_the_keys_by_a_job()
     {
-        var e = Assert.Throws<BadInputException>(() => ArchiveStreams.Require(null, TestSets.Archive("db").Stored()));
-        Assert.Equal("archive 'db.tar.zst' of 'db' is encrypted: give --passphrase-file, --key-file, or BACKUP_AGENT_PASSPHRASE(_FILE)", OptionNames.Describe(e));
-        Assert.Equal("archive 'db.tar.zst' of 'db' is encrypted: give passphrase, passphrase_FILE or keyFile", JobTerms.Describe(e));
+        var e = Assert.Throws<KeyException>(() => ArchiveStreams.Require(null, TestSets.Archive("db").Stored()));
+        Assert.Equal("archive 'db.tar.zst' of 'db' is encrypted: give --passphrase-file, --key-file, --identity-file, or BACKUP_AGENT_PASSPHRASE(_FILE)", OptionNames.Describe(e));
+        Assert.Equal("archive 'db.tar.zst' of 'db' is encrypted: give passphrase, passphrase_FILE, keyFile or identityFile", JobTerms.Describe(e));
     }
 
     [Fact]

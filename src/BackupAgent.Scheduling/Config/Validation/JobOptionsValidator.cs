@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using BackupAgent.Core.Crypto;
+using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using Quartz;
@@ -123,9 +125,57 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
             }
         }
 
-        if (options.Passphrase is { Length: > 0 } && options.KeyFile is { Length: > 0 })
+        ValidateEncryption(options, path, problems);
+    }
+
+    /// <summary>At most one encryption secret; public keys only where sets are written, an identity only where they are read; each readable.</summary>
+    private static void ValidateEncryption(JobOptions options, string path, ConfigProblems problems)
+    {
+        var given = new[]
         {
-            problems.Add($"{path}.passphrase", "give a passphrase or a keyFile, not both");
+            ("passphrase", options.Passphrase is { Length: > 0 }),
+            ("keyFile", options.KeyFile is { Length: > 0 }),
+            ("recipients", options.Recipients.Count > 0),
+            ("identityFile", options.IdentityFile is { Length: > 0 }),
+        }.Where(g => g.Item2).Select(g => g.Item1).ToList();
+        if (given.Count > 1)
+        {
+            problems.Add($"{path}.{given[0]}", $"give one of passphrase, keyFile, recipients or identityFile, not {string.Join(" and ", given)}");
+        }
+
+        var kind = options.Kind.ToLowerInvariant();
+        if (options.Recipients.Count > 0)
+        {
+            if (kind != "backup")
+            {
+                problems.Add($"{path}.recipients", $"public keys only encrypt: a {kind} job reads sets (give identityFile)");
+            }
+
+            try
+            {
+                ArchiveKey.FromRecipients([.. options.Recipients.SelectMany(AgeIdentity.ReadRecipients)]);
+            }
+            catch (BadInputException e)
+            {
+                problems.Add($"{path}.recipients", e.Message);
+            }
+        }
+
+        if (options.IdentityFile is { Length: > 0 } identityFile)
+        {
+            if (kind == "backup")
+            {
+                problems.Add($"{path}.identityFile", "an identity decrypts: a backup job encrypts to recipients (the recipients file of backup-agent keygen)");
+            }
+
+            try
+            {
+                AgeIdentity.ReadFile(identityFile);
+            }
+            catch (BadInputException e)
+            {
+                problems.Add($"{path}.identityFile", e.Message);
+            }
         }
     }
 
