@@ -117,6 +117,12 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
             return (null, $"set '{set.Id}' is {(encrypted ? "not " : "")}encrypted, and a chain is encrypted throughout");
         }
 
+        if (!(archive.Excludes ?? []).SequenceEqual(source.Excludes, StringComparer.Ordinal))
+        {
+            // A file the new patterns no longer leave out is unchanged since the base's dump, so no level would hold it.
+            return (null, $"the exclusions of '{source.Volume}' changed since set '{set.Id}' ({Patterns(archive.Excludes ?? [])} then, {Patterns(source.Excludes)} now)");
+        }
+
         if (archive.Level >= ManifestDoor.MaxLevel || (request.FullEvery is { } every && archive.Level >= every))
         {
             return (null, $"set '{set.Id}' is incremental {archive.Level} of its chain; a full is made after {request.FullEvery ?? ManifestDoor.MaxLevel}");
@@ -210,4 +216,6 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
         var body = snapshot[(newline + 1)..];
         return body.Length < 4 || body.Count((byte)0) < 2 || body[^1] != 0 || DumpTime(snapshot) is null ? "is truncated or not a GNU tar snapshot file" : null;
     }
+
+    private static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "none" : string.Join(", ", patterns.Select(p => $"'{p}'"));
 }

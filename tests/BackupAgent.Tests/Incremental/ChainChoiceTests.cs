@@ -42,6 +42,15 @@ public sealed class ChainChoiceTests
         Assert.Equal("20260103T000000Z-cccccc", link!.Set.Id);
     }
 
+    [Fact]
+    public void Changed_exclusions_make_a_new_full_since_no_level_would_hold_what_they_no_longer_leave_out()
+    {
+        var excluded = Source with { Excludes = ["*.log"] };
+        var (link, why) = ChainStart.Choose(new ChainRequest(Incremental: true), excluded, new CatalogListing(Chain, []), false, Engine, Now);
+        Assert.Null(link);
+        Assert.Equal("the exclusions of 'db' changed since set '20260103T000000Z-cccccc' (none then, '*.log' now)", why);
+    }
+
     [Theory]
     [InlineData("nothing earlier", "the store holds no earlier backup of 'db'")]
     [InlineData("a plain backup", "has no snapshot file")]
