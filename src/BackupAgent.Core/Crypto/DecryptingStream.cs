@@ -5,36 +5,15 @@ using BackupAgent.Core.Formats;
 namespace BackupAgent.Core.Crypto;
 
 /// <summary>Reads <see cref="EncryptionFormat"/> and yields the plaintext, authenticating every chunk before it yields it.</summary>
-public sealed class DecryptingStream(Stream input, ArchiveKey key, string archive) : ReadOnlyStream
+public sealed class DecryptingStream(Stream input, ArchiveKey key, string archive) : OpeningStream
 {
     private byte[] _header = [];
     private AesGcm? _aes;
     private byte[] _sealed = [];
     private byte[] _plain = [];
-    private int _plainStart;
-    private int _plainEnd;
     private uint _index;
-    private bool _ended;
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        while (_plainStart == _plainEnd)
-        {
-            if (_ended)
-            {
-                return 0;
-            }
-
-            await OpenNextChunkAsync(cancellationToken);
-        }
-
-        var n = Math.Min(buffer.Length, _plainEnd - _plainStart);
-        _plain.AsMemory(_plainStart, n).CopyTo(buffer);
-        _plainStart += n;
-        return n;
-    }
-
-    private async Task OpenNextChunkAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<(ReadOnlyMemory<byte> Plain, bool Last)> OpenNextChunkAsync(CancellationToken cancellationToken)
     {
         if (_aes is null)
         {
@@ -65,9 +44,7 @@ public sealed class DecryptingStream(Stream input, ArchiveKey key, string archiv
             throw Damaged(last ? "it was tampered with or truncated" : "it was tampered with");
         }
 
-        _plainStart = 0;
-        _plainEnd = length;
-        _ended = last;
+        return (_plain.AsMemory(0, length), last);
     }
 
     private BackupAgentException Damaged(string how) =>

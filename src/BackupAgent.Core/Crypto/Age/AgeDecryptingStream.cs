@@ -8,7 +8,7 @@ namespace BackupAgent.Core.Crypto.Age;
 /// Reads an age v1 file and yields its plaintext, authenticating every 64 KiB chunk before it yields it; a file that
 /// ends without a valid last chunk fails. Holds one chunk (and its header) at a time.
 /// </summary>
-public sealed class AgeDecryptingStream(Stream input, ArchiveKey key, string archive) : ReadOnlyStream
+public sealed class AgeDecryptingStream(Stream input, ArchiveKey key, string archive) : OpeningStream
 {
     private const int SealedChunk = AgeFormat.ChunkBytes + AgeFormat.TagBytes;
 
@@ -17,30 +17,9 @@ public sealed class AgeDecryptingStream(Stream input, ArchiveKey key, string arc
     private readonly byte[] _plain = new byte[AgeFormat.ChunkBytes];
     private byte[]? _payloadKey;
     private int _sealedFill;
-    private int _plainStart;
-    private int _plainEnd;
     private ulong _counter;
-    private bool _ended;
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        while (_plainStart == _plainEnd)
-        {
-            if (_ended)
-            {
-                return 0;
-            }
-
-            await OpenNextChunkAsync(cancellationToken);
-        }
-
-        var n = Math.Min(buffer.Length, _plainEnd - _plainStart);
-        _plain.AsMemory(_plainStart, n).CopyTo(buffer);
-        _plainStart += n;
-        return n;
-    }
-
-    private async Task OpenNextChunkAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<(ReadOnlyMemory<byte> Plain, bool Last)> OpenNextChunkAsync(CancellationToken cancellationToken)
     {
         if (_payloadKey is null)
         {
@@ -60,7 +39,19 @@ public sealed class AgeDecryptingStream(Stream input, ArchiveKey key, string arc
             throw Damaged("its last chunk is empty");
         }
 
-        var nonce = new byte[12];
+        Open(length, last);
+        if (!last)
+        {
+            _sealed[0] = _sealed[SealedChunk];
+            _sealedFill = 1;
+        }
+
+        return (_plain.AsMemory(0, length - AgeFormat.TagBytes), last);
+    }
+
+    private void Open(int length, bool last)
+    {
+        Span<byte> nonce = stackalloc byte[12];
         AgeFormat.ChunkNonce(_counter++, last, nonce);
         try
         {
@@ -69,15 +60,6 @@ public sealed class AgeDecryptingStream(Stream input, ArchiveKey key, string arc
         catch (CryptographicException)
         {
             throw Damaged(last ? $"it was tampered with or truncated (chunk {_counter - 1} fails authentication)" : $"it was tampered with (chunk {_counter - 1} fails authentication)");
-        }
-
-        _plainStart = 0;
-        _plainEnd = length - AgeFormat.TagBytes;
-        _ended = last;
-        if (!last)
-        {
-            _sealed[0] = _sealed[SealedChunk];
-            _sealedFill = 1;
         }
     }
 
