@@ -67,22 +67,11 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
                 {
                     treeFile = SetLayout.TreeFile(archive.File, key?.Format);
-                    await store.WriteAsync(SetLayout.Item(setId, treeFile), async (output, c) =>
-                    {
-                        await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-                        await TarIndex.WriteAsync(entries.ToAsyncEnumerable(), writer.Input, c);
-                        await writer.FinishAsync(c);
-                        treeStored = (writer.Bytes, writer.Sha256);
-                    }, cancellationToken);
+                    treeStored = await WriteGzipAsync(SetLayout.Item(setId, treeFile), key, (input, c) => TarIndex.WriteAsync(entries.ToAsyncEnumerable(), input, c), cancellationToken);
                 }
 
-                await SnapshotHelper.ReadAsync(engine, scratch, source.Volume, (snar, ct) => store.WriteAsync(SetLayout.Item(setId, snapshotFile), async (output, c) =>
-                {
-                    await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-                    await snar.CopyToAsync(writer.Input, 1 << 20, c);
-                    await writer.FinishAsync(c);
-                    stored = (writer.Bytes, writer.Sha256);
-                }, ct), cancellationToken);
+                await SnapshotHelper.ReadAsync(engine, scratch, source.Volume, async (snar, ct) =>
+                    stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
             }
             catch
             {
@@ -113,6 +102,20 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         {
             await engine.RemoveVolumeAsync(scratch, CancellationToken.None);
         }
+    }
+
+    /// <summary>Writes an item of the set, gzip'd (and encrypted with the set's key), and returns its stored size and SHA-256.</summary>
+    private async Task<(long Bytes, string Sha256)> WriteGzipAsync(string item, ArchiveKey? key, Func<Stream, CancellationToken, Task> content, CancellationToken cancellationToken)
+    {
+        (long Bytes, string Sha256) stored = default;
+        await store.WriteAsync(item, async (output, c) =>
+        {
+            await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
+            await content(writer.Input, c);
+            await writer.FinishAsync(c);
+            stored = (writer.Bytes, writer.Sha256);
+        }, cancellationToken);
+        return stored;
     }
 
     /// <summary>The tree after the archive; null (with a warning: the archive is intact, only a deep verify of it cannot be made) when it does not fit its base's.</summary>
