@@ -1,5 +1,6 @@
 using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
 using BackupAgent.Docker;
 using BackupAgent.Storage.Directory;
@@ -19,6 +20,26 @@ public sealed class AgentFactory(AgentSettings settings)
 
     /// <summary>The agent's own engine.</summary>
     public IContainerEngine OpenEngine(ILogger log) => OpenEngine(settings.Engine, log);
+
+    /// <summary>The engine named <paramref name="name"/> under engines: (null or empty: the agent's own engine).</summary>
+    public IContainerEngine OpenEngine(string? name, ILogger log) => OpenEngine(EndpointOf(name), log);
+
+    /// <summary>
+    /// Where the engine named <paramref name="name"/> is; null or empty: the agent's own. A name unknown to engines:
+    /// that holds "://" is taken as an address (a migrate job's targetEngine may be either).
+    /// </summary>
+    public EngineEndpoint EndpointOf(string? name, Setting setting = Setting.Engine) => name switch
+    {
+        null or "" => settings.Engine,
+        _ when settings.NamedEngines.TryGetValue(name, out var named) => named with { Setting = setting },
+        _ when name.Contains("://", StringComparison.Ordinal) => new EngineEndpoint(name) { Setting = setting },
+        _ => throw new BadInputException(settings.NamedEngines.Count == 0
+            ? $"unknown engine '{name}': no engines are named under engines:"
+            : $"unknown engine '{name}' (engines: {string.Join(", ", settings.NamedEngines.Keys.Order(StringComparer.OrdinalIgnoreCase))})"),
+    };
+
+    /// <summary>The agent's own engine (null) and each named one, for what is done on every engine (recovery at start).</summary>
+    public IEnumerable<string?> EngineNames => settings.NamedEngines.Keys.Prepend(null);
 
     /// <summary>An engine at any endpoint (a migration's target), with the agent's helper image and timeout.</summary>
     public IContainerEngine OpenEngine(EngineEndpoint endpoint, ILogger log) =>

@@ -21,6 +21,9 @@ public sealed record AgentSettings
     /// <summary>The engine whose volumes the agent backs up and restores (a migration's source).</summary>
     public EngineEndpoint Engine { get; init; } = new(DefaultEngineAddress);
 
+    /// <summary>Further engines by name (the configuration's engines:), which jobs name; the names compare case-insensitively.</summary>
+    public IReadOnlyDictionary<string, EngineEndpoint> NamedEngines { get; init; } = new Dictionary<string, EngineEndpoint>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The helper image every engine runs.</summary>
     public string HelperImage { get; init; } = DefaultHelperImage;
 

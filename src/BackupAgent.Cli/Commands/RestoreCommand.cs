@@ -11,6 +11,7 @@ public sealed class RestoreCommand : ICommand
     public string Help => """
         backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
                              [--to-original-paths] [--trust-volume-options] [--accept-without-mac] [--json]
+                             [--config PATH --engine NAME]
 
         Restores volumes from a backup set. Each archive is read once into a staging directory on its
         target's file system and checked against its SHA-256; only then are the targets' contents
@@ -31,6 +32,7 @@ public sealed class RestoreCommand : ICommand
           --no-stop            do not stop the running containers that use the targets (by default they are
                                stopped while their volume is restored and started again afterwards)
           --json               print what was restored as JSON on stdout
+          --config PATH --engine NAME  restore on the engine NAME under the configuration's engines:
         """ + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -44,11 +46,14 @@ public sealed class RestoreCommand : ICommand
         new("--trust-volume-options", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
+        new("--config"),
+        new("--engine"),
         .. KeyOptions.ReadSpecs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        AgentSetup.ConfigureEngines(args, context);
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();

@@ -18,11 +18,27 @@ internal static class AgentSetup
         return ConfigLoader.Load(path, environment, JobKinds.Names);
     }
 
+    /// <summary>
+    /// For a command that works on one engine: with --config, takes the configuration's engines (engine: and the named
+    /// engines:, that --engine NAME picks from); --engine without --config is refused.
+    /// </summary>
+    public static void ConfigureEngines(Arguments args, CommandContext context)
+    {
+        if (args.Value("--config") is not null)
+        {
+            context.Configure(LoadConfig(args));
+        }
+        else if (args.Value("--engine") is { } name)
+        {
+            throw new BackupAgent.Core.Errors.BadInputException($"--engine {name} names an engine under engines: of a configuration: add --config PATH");
+        }
+    }
+
     /// <summary>The logger from logging: in the configuration, and a runner whose jobs open engines and stores with the command's factory.</summary>
     public static (Serilog.Core.Logger Log, JobRunner Runner) Open(AgentOptions options, Arguments args, CommandContext context)
     {
         var log = AgentLogging.Create(options, context.Console, args.Flag("--verbose"));
-        context.Configure(options.Engine);
+        context.Configure(options);
         return (log, new JobRunner(options, context.Factory, log));
     }
 }

@@ -22,18 +22,21 @@ public sealed class CommandContext(AgentConsole console, ILogger log, Arguments 
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    private EngineOptions? _configured;
+    private AgentOptions? _configured;
     private AgentFactory? _factory;
 
     /// <summary>Opens engines, stores and stoppers, for the commands and for the jobs they run; built once, on first use.</summary>
-    public AgentFactory Factory => _factory ??= new(SettingsReader.Read(args, console, _configured));
+    public AgentFactory Factory => _factory ??= new(SettingsReader.Read(args, console, _configured?.Engine, _configured?.Engines));
 
-    /// <summary>Takes the configuration's engine settings (under the options and the environment), before anything is opened: for the commands that run jobs.</summary>
-    public void Configure(EngineOptions engine) =>
-        _configured = _factory is null ? engine : throw new InvalidOperationException("the settings were read before the configuration was loaded");
+    /// <summary>
+    /// Takes the configuration's engine settings (engine:, under the options and the environment, and the named
+    /// engines:), before anything is opened: for the commands that run jobs.
+    /// </summary>
+    public void Configure(AgentOptions options) =>
+        _configured = _factory is null ? options : throw new InvalidOperationException("the settings were read before the configuration was loaded");
 
-    /// <summary>The engine of --docker-host (else $DOCKER_HOST, else the local socket).</summary>
-    public IContainerEngine OpenEngine() => Factory.OpenEngine(log);
+    /// <summary>The engine named by --engine under the configuration's engines:, else that of --docker-host (else $DOCKER_HOST, else the local socket).</summary>
+    public IContainerEngine OpenEngine() => Factory.OpenEngine(args.Value("--engine"), log);
 
     /// <summary>An engine at another endpoint (a migration's target), with the same helper image.</summary>
     public IContainerEngine OpenEngine(EngineEndpoint endpoint) => Factory.OpenEngine(endpoint, log);

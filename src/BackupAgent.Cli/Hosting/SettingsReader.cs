@@ -13,7 +13,7 @@ namespace BackupAgent.Cli.Hosting;
 /// </summary>
 public static class SettingsReader
 {
-    public static AgentSettings Read(Arguments args, AgentConsole console, EngineOptions? configured = null)
+    public static AgentSettings Read(Arguments args, AgentConsole console, EngineOptions? configured = null, IReadOnlyDictionary<string, NamedEngineOptions>? named = null)
     {
         string? Env(string name) => console.Environment(name) is { Length: > 0 } value ? value : null;
         configured ??= new EngineOptions();
@@ -29,6 +29,8 @@ public static class SettingsReader
             Engine = new EngineEndpoint(
                 host ?? configured.Host ?? AgentSettings.DefaultEngineAddress,
                 args.Value("--docker-cert-path") ?? (Env("DOCKER_TLS_VERIFY") is null ? null : Env("DOCKER_CERT_PATH")) ?? (host is null ? configured.CertPath : null)),
+            NamedEngines = (named ?? new Dictionary<string, NamedEngineOptions>()).ToDictionary(
+                e => e.Key, e => new EngineEndpoint(e.Value.Host!, e.Value.CertPath is { Length: > 0 } certs ? certs : null), StringComparer.OrdinalIgnoreCase),
             HelperImage = args.Value("--helper-image") ?? Env("BACKUP_AGENT_HELPER_IMAGE") ?? configured.HelperImage ?? AgentSettings.DefaultHelperImage,
             HelperTimeout = HelperTimeout(timeout),
             HelperOutput = Env(HelperOutputChoice.Setting),

@@ -17,6 +17,9 @@ public sealed class AgentOptions
     /// <summary>The engine the agent's jobs use, and its helpers; a command's options and the environment override it.</summary>
     public EngineOptions Engine { get; set; } = new();
 
+    /// <summary>Further engines by name (engines: { web1: { host: tcp://10.0.0.5:2376, certPath: ... } }), that a job names with engine: NAME.</summary>
+    public Dictionary<string, NamedEngineOptions> Engines { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     public NotificationOptions Notifications { get; set; } = new();
 
     public DiscoveryOptions Discovery { get; set; } = new();
@@ -73,7 +76,10 @@ public sealed class JobOptions
     /// <summary>kind: verify: also restore each archive into a scratch volume and compare every file (a restore drill).</summary>
     public bool Deep { get; set; }
 
-    /// <summary>kind: migrate. The engine that keeps a standing copy of the sources' volumes (unix:///PATH or tcp://HOST:PORT).</summary>
+    /// <summary>The engine the job works on, by its name under engines:; empty: the agent's engine (engine:).</summary>
+    public string? Engine { get; set; }
+
+    /// <summary>kind: migrate. The engine that keeps a standing copy of the sources' volumes: a name under engines:, or unix:///PATH or tcp://HOST:PORT.</summary>
     public string? TargetEngine { get; set; }
 
     /// <summary>Encrypts (backup) and decrypts (verify) archives with this passphrase; use passphrase_FILE for a secret file.</summary>
@@ -218,6 +224,16 @@ public sealed class EngineOptions
 
     /// <summary>Seconds a helper may run (0: no limit), as BACKUP_AGENT_HELPER_TIMEOUT.</summary>
     public int? HelperTimeoutSeconds { get; set; }
+}
+
+/// <summary>An engine under engines:, which jobs name: where it is and, for tcp:// with TLS, its certificates.</summary>
+public sealed class NamedEngineOptions
+{
+    /// <summary>unix:///PATH or tcp://HOST:PORT.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>The directory of ca.pem, cert.pem and key.pem for a TLS engine.</summary>
+    public string? CertPath { get; set; }
 }
 
 public sealed class ConcurrencyOptions

@@ -10,8 +10,8 @@ public sealed record LabelledJob(string Container, JobOptions? Job, IReadOnlyLis
 
 /// <summary>
 /// Containers labelled backup-agent.enable=true and backup-agent.schedule=CRON become jobs of their own, named
-/// label-CONTAINER: the container's volumes, on that schedule, to backup-agent.destination (or discovery.destination).
-/// Each is validated like a configured job.
+/// label-CONTAINER (label-ENGINE-CONTAINER on an engine named under engines:): the container's volumes, on that
+/// schedule, to backup-agent.destination (or discovery.destination). Each is validated like a configured job.
 /// </summary>
 public static class LabelledJobs
 {
@@ -19,17 +19,19 @@ public static class LabelledJobs
     public const string Destination = "backup-agent.destination";
     public const string NamePrefix = "label-";
 
-    public static async Task<IReadOnlyList<LabelledJob>> FindAsync(IContainerControl engine, AgentOptions options, CancellationToken cancellationToken)
+    /// <summary>The labelled containers of <paramref name="engine"/>, the one named <paramref name="engineName"/> under engines: (null: the agent's own).</summary>
+    public static async Task<IReadOnlyList<LabelledJob>> FindAsync(IContainerControl engine, AgentOptions options, CancellationToken cancellationToken, string? engineName = null)
     {
         var containers = await engine.ListContainersAsync(Schedule, cancellationToken);
-        return containers.Where(ContainerLabels.IsEnabled).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => ToJob(c, options)).ToList();
+        return containers.Where(ContainerLabels.IsEnabled).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => ToJob(c, options, engineName)).ToList();
     }
 
-    private static LabelledJob ToJob(ContainerInfo container, AgentOptions options)
+    private static LabelledJob ToJob(ContainerInfo container, AgentOptions options, string? engineName)
     {
         var job = new JobOptions
         {
-            Name = NamePrefix + container.Name,
+            Name = NamePrefix + (engineName is null ? "" : engineName + "-") + container.Name,
+            Engine = engineName,
             Cron = container.Labels[Schedule],
             TimeZone = options.Discovery.TimeZone,
             Destination = container.Labels.TryGetValue(Destination, out var dest) && dest.Length > 0 ? dest : options.Discovery.Destination,

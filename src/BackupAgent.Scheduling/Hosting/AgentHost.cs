@@ -88,23 +88,26 @@ public static class AgentHost
     }
 
     /// <summary>
-    /// Starts the containers that an agent which was killed left stopped (the journal), before any job runs. An engine
+    /// Starts the containers that an agent which was killed left stopped (the journal), on every engine, before any job runs. An engine
     /// that does not answer yet is logged; every backup run recovers again before it stops anything.
     /// </summary>
     private static async Task RecoverStoppedContainersAsync(AgentFactory factory, ILogger log, CancellationToken cancellationToken)
     {
-        try
+        foreach (var name in factory.EngineNames)
         {
-            await using var engine = factory.OpenEngine(log);
-            var recovery = await factory.OpenStopper(engine, log).RecoverAsync(cancellationToken);
-            if (recovery.Started.Count > 0)
+            try
             {
-                log.Warning("Started again at start-up: {Containers} (left stopped by an agent that was killed)", recovery.Started);
+                await using var engine = factory.OpenEngine(name, log);
+                var recovery = await factory.OpenStopper(engine, log).RecoverAsync(cancellationToken);
+                if (recovery.Started.Count > 0)
+                {
+                    log.Warning("Started again at start-up on {Engine}: {Containers} (left stopped by an agent that was killed)", engine.Endpoint, recovery.Started);
+                }
             }
-        }
-        catch (BackupAgentException e)
-        {
-            log.Error("Could not recover containers left stopped at start-up: {Error}", JobTerms.Describe(e));
+            catch (BackupAgentException e)
+            {
+                log.Error("Could not recover containers left stopped at start-up on engine {Engine}: {Error}", name ?? "(the agent's own)", JobTerms.Describe(e));
+            }
         }
     }
 

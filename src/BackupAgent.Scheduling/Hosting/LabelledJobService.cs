@@ -15,6 +15,7 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
 {
     private readonly Dictionary<string, string> _scheduled = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _engines = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,8 +37,23 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        await using var engine = runner.Factory.OpenEngine(log);
-        var found = await LabelledJobs.FindAsync(engine, options, cancellationToken);
+        var found = new List<LabelledJob>();
+        var unreachable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in runner.Factory.EngineNames)
+        {
+            try
+            {
+                await using var engine = runner.Factory.OpenEngine(name, log);
+                found.AddRange(await LabelledJobs.FindAsync(engine, options, cancellationToken, name));
+            }
+            catch (Exception e) when (e is not OperationCanceledException && name is not null)
+            {
+                // The jobs found there before stay scheduled: an engine that is away for a while loses nothing.
+                unreachable.Add(name);
+                log.Warning("Looking for containers with their own schedule on engine {Engine} failed: {Error}", name, JobTerms.Describe(e));
+            }
+        }
+
         foreach (var bad in found.Where(f => f.Job is null))
         {
             if (_reported.Add($"{bad.Container}:{string.Join('|', bad.Problems)}"))
@@ -62,15 +78,17 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
                 .WithCronSchedule(job.Cron!, AgentHost.CronPolicy(job)).Build();
             await scheduler.ScheduleJob(detail, [trigger], ScheduleJobOptions.Replacing, cancellationToken);
             _scheduled[name] = signature;
+            _engines[name] = job.Engine;
             log.Information("Container {Container} has its own job {Job}: {Cron} to {Destination}; next run {Next:u}",
                 job.Sources.Containers[0], name, job.Cron, job.Destination, job.NextFireAfter(DateTimeOffset.UtcNow));
         }
 
-        foreach (var gone in _scheduled.Keys.Where(n => !wanted.ContainsKey(n)).ToList())
+        foreach (var gone in _scheduled.Keys.Where(n => !wanted.ContainsKey(n) && !unreachable.Contains(_engines.GetValueOrDefault(n) ?? "")).ToList())
         {
             await scheduler.DeleteJob(new JobKey(gone), cancellationToken);
             runner.Unregister(gone);
             _scheduled.Remove(gone);
+            _engines.Remove(gone);
             log.Information("Job {Job} is removed: its container is gone or no longer labelled", gone);
         }
     }

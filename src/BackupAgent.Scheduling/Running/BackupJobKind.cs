@@ -21,7 +21,7 @@ public sealed class BackupJobKind : IJobKind
     {
         var job = run.Job;
         var store = run.OpenDestination();
-        await using var engine = run.Factory.OpenEngine(run.Log);
+        await using var engine = run.OpenEngine();
         var compression = Compressions.Parse(job.Compression);
         var requests = await PlanAsync(engine, run, compression, cancellationToken);
 
@@ -119,7 +119,7 @@ public sealed class BackupJobKind : IJobKind
     {
         var job = run.Job;
         var store = run.OpenDestination();
-        await using var engine = run.Factory.OpenEngine(run.Log);
+        await using var engine = run.OpenEngine();
         var lines = new List<string>();
         foreach (var request in await PlanAsync(engine, run, Compressions.Parse(job.Compression), cancellationToken))
         {

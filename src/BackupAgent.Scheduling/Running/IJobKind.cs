@@ -1,3 +1,4 @@
+using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
@@ -25,6 +26,9 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
 {
     /// <summary>The job's destination, relative paths resolved against the configuration file's directory.</summary>
     public string Destination => Destinations.Resolve(Agent, Job.Destination!)!;
+
+    /// <summary>Opens the job's engine: the one it names under engines:, else the agent's own.</summary>
+    public IContainerEngine OpenEngine() => Factory.OpenEngine(Job.Engine, Log);
 
     /// <summary>Opens the job's destination store.</summary>
     public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);

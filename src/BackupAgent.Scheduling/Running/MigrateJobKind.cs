@@ -38,8 +38,8 @@ public sealed class MigrateJobKind : IJobKind
     {
         var job = run.Job;
         var via = job.Destination is { Length: > 0 } ? run.OpenDestination() : null;
-        await using var source = run.Factory.OpenEngine(run.Log);
-        await using var target = run.Factory.OpenEngine(new EngineEndpoint(job.TargetEngine!) { Setting = Setting.TargetEngine }, run.Log);
+        await using var source = run.OpenEngine();
+        await using var target = run.Factory.OpenEngine(run.Factory.EndpointOf(job.TargetEngine, Setting.TargetEngine), run.Log);
         var requests = job.Sources.Containers.Select(c => new MigrateRequest([], c)).ToList();
         if (job.Sources.Volumes.Count > 0)
         {

@@ -30,6 +30,10 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
         new LoggingOptionsValidator().Validate(options.Logging, "logging", problems);
         new ConcurrencyOptionsValidator().Validate(options.Concurrency, "concurrency", problems);
         new EngineOptionsValidator().Validate(options.Engine, "engine", problems);
+        foreach (var (name, engine) in options.Engines)
+        {
+            new NamedEngineOptionsValidator(name).Validate(engine, $"engines.{name}", problems);
+        }
         new WebhookOptionsValidator().Validate(options.Notifications.Webhook, "notifications.webhook", problems);
         new DiscoveryOptionsValidator().Validate(options.Discovery, "discovery", problems);
         new MetricsOptionsValidator().Validate(options.Metrics, "metrics", problems);

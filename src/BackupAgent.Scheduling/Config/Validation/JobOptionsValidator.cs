@@ -34,12 +34,21 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
 
         ValidateCron(options.Cron, timeZone, $"{path}.cron", problems);
 
+        if (options.Engine is { Length: > 0 } engine && !agent.Engines.ContainsKey(engine))
+        {
+            problems.Add($"{path}.engine", $"unknown engine '{engine}' ({EngineNames()})");
+        }
+
         var migrate = string.Equals(options.Kind, "migrate", StringComparison.OrdinalIgnoreCase);
         if (migrate && string.IsNullOrWhiteSpace(options.TargetEngine))
         {
-            problems.Add($"{path}.targetEngine", "is missing: a migrate job keeps a copy on this engine (unix:///PATH or tcp://HOST:PORT)");
+            problems.Add($"{path}.targetEngine", "is missing: a migrate job keeps a copy on this engine (a name under engines:, unix:///PATH or tcp://HOST:PORT)");
         }
-        else if (migrate && !Uri.TryCreate(options.TargetEngine, UriKind.Absolute, out _))
+        else if (migrate && !agent.Engines.ContainsKey(options.TargetEngine!) && !options.TargetEngine!.Contains("://", StringComparison.Ordinal))
+        {
+            problems.Add($"{path}.targetEngine", $"unknown engine '{options.TargetEngine}' ({EngineNames()}), nor a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
+        }
+        else if (migrate && !agent.Engines.ContainsKey(options.TargetEngine!) && !Uri.TryCreate(options.TargetEngine, UriKind.Absolute, out _))
         {
             problems.Add($"{path}.targetEngine", $"'{options.TargetEngine}' is not a URI like unix:///var/run/docker.sock or tcp://HOST:2375");
         }
@@ -227,6 +236,10 @@ public sealed partial class JobOptionsValidator(AgentOptions agent, IReadOnlySet
             problems.Add(path, $"'{cron}' is not a Quartz cron expression (SECONDS MINUTES HOURS DAY-OF-MONTH MONTH DAY-OF-WEEK [YEAR], e.g. \"0 0 3 * * ?\"): {e.Message}");
         }
     }
+
+    private string EngineNames() => agent.Engines.Count == 0
+        ? "no engines are named under engines:"
+        : $"engines: {string.Join(", ", agent.Engines.Keys.Order(StringComparer.OrdinalIgnoreCase))}";
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     private static partial Regex NamePattern();
