@@ -12,22 +12,29 @@ public sealed class StatusCommand : ICommand
         backup-agent status [--config PATH] [--json]
 
         Shows each configured job: its schedule and next fire time, and its last run from the run history (outcome,
-        duration, bytes). The history survives restarts; the agent need not be running.
-          --json   print an array of job statuses as JSON on stdout
+        duration, bytes). The history survives restarts; the agent need not be running. In cluster mode (cluster:),
+        the whole fleet from PostgreSQL: the nodes with their last check-in and what is wrong with them, and for each
+        job the node, outcome, duration and bytes of its last run.
+          --json   print an array of job statuses as JSON on stdout (cluster mode: an object of nodes, jobs and runs)
         """;
 
     public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--json", IsFlag: true)];
 
-    public Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var options = AgentSetup.LoadConfig(args);
+        if (options.Cluster is not null)
+        {
+            return await ClusterStatus.WriteAsync(options, args.Flag("--json"), context, cancellationToken);
+        }
+
         var history = new RunHistory(options.StateDirectory());
         var now = DateTimeOffset.UtcNow;
         var jobs = options.Jobs.Select(j => new JobStatus(j.Name!, j.Kind, j.Cron!, j.TimeZone().Id, j.NextFireAfter(now), history.Last(j.Name!))).ToList();
         if (args.Flag("--json"))
         {
             context.WriteJson(jobs);
-            return Task.FromResult(ExitCodes.Success);
+            return ExitCodes.Success;
         }
 
         foreach (var job in jobs)
@@ -38,7 +45,7 @@ public sealed class StatusCommand : ICommand
                 : "  never ran");
         }
 
-        return Task.FromResult(ExitCodes.Success);
+        return ExitCodes.Success;
     }
 
     private sealed record JobStatus(string Job, string Kind, string Cron, string TimeZone, DateTimeOffset? NextRun, RunRecord? LastRun);

@@ -26,6 +26,7 @@ public static class AgentCli
         new RunCommand(),
         new StatusCommand(),
         new ConfigCheckCommand(),
+        new ClusterInitCommand(),
         new KeygenCommand(),
     ];
 

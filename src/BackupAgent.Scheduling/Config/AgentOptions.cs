@@ -27,6 +27,9 @@ public sealed class AgentOptions
     /// <summary>The HTTP endpoint of /metrics, /healthz and /readyz; off unless metrics.listen is set.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Cluster mode (docs/cluster.md): the agents of a fleet share Quartz's job store and their state in PostgreSQL. Null: one agent alone.</summary>
+    public ClusterOptions? Cluster { get; set; }
+
     /// <summary>The file this was read from (read-only, so not a key).</summary>
     public string SourceFile { get; private set; } = "";
 
@@ -224,6 +227,25 @@ public sealed class EngineOptions
 
     /// <summary>Seconds a helper may run (0: no limit), as BACKUP_AGENT_HELPER_TIMEOUT.</summary>
     public int? HelperTimeoutSeconds { get; set; }
+}
+
+/// <summary>cluster: the PostgreSQL every node of the fleet shares, and this node's name in it.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>An Npgsql connection string (Host=...;Database=...;Username=...); the password better in password_FILE.</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>The password of the connection string's user (password_FILE: read from a file).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>This node's name, unique in the fleet; default: the host name.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>How often a node checks in (Quartz's clusterCheckinInterval), in seconds; default 7.5.</summary>
+    public double CheckinIntervalSeconds { get; set; } = 7.5;
+
+    /// <summary>How long past its check-in a node is taken for dead and its jobs recovered (Quartz's clusterCheckinMisfireThreshold), in seconds; default 7.5.</summary>
+    public double CheckinMisfireThresholdSeconds { get; set; } = 7.5;
 }
 
 /// <summary>An engine under engines:, which jobs name: where it is and, for tcp:// with TLS, its certificates.</summary>

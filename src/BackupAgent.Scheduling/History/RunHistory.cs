@@ -34,6 +34,9 @@ public sealed record RunRecord(string RunId, string Job, string Trigger, DateTim
     public IReadOnlyList<string> Copies { get; init; } = [];
 
     public TimeSpan? Duration => FinishedAt - StartedAt;
+
+    /// <summary>The fire time of the schedule this run is for (scheduled runs; kept by the cluster's shared history, not history.db).</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
 }
 
 /// <summary>

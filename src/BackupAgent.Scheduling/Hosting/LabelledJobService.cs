@@ -1,3 +1,4 @@
+using BackupAgent.Scheduling.Cluster;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.Discovery;
 using BackupAgent.Scheduling.Running;
@@ -11,7 +12,7 @@ namespace BackupAgent.Scheduling.Hosting;
 /// Every discovery.intervalSeconds, lists the containers that define their own job by labels, and schedules, reschedules
 /// or removes their Quartz jobs to match. A container with bad labels is logged (once per change) and skipped.
 /// </summary>
-internal sealed class LabelledJobService(AgentOptions options, JobRunner runner, ISchedulerFactory schedulers, ILogger log) : BackgroundService
+internal sealed class LabelledJobService(AgentOptions options, JobRunner runner, ISchedulerFactory schedulers, ILogger log, ClusterState? cluster = null) : BackgroundService
 {
     private readonly Dictionary<string, string> _scheduled = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
@@ -36,6 +37,12 @@ internal sealed class LabelledJobService(AgentOptions options, JobRunner runner,
 
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
+        if (cluster is { Scheduling: false })
+        {
+            // A node that is not (yet) scheduling writes nothing into the cluster's store.
+            return;
+        }
+
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var found = new List<LabelledJob>();
         var unreachable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

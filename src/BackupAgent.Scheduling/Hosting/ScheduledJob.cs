@@ -18,11 +18,11 @@ public sealed class ScheduledJob(JobRunner runner, IHostApplicationLifetime life
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var name = context.MergedJobDataMap.GetString(JobNameKey)!;
-        var trigger = context.MergedJobDataMap.GetString(TriggerKey) ?? "schedule";
+        var trigger = context.MergedJobDataMap.GetString(TriggerKey) ?? (context.Recovering ? "recovery" : "schedule");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            await runner.RunAsync(name, trigger, stop.Token);
+            await runner.RunAsync(name, trigger, stop.Token, context.ScheduledFireTimeUtc);
         }
         catch (Exception)
         {

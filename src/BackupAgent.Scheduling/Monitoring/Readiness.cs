@@ -31,6 +31,12 @@ public sealed class Readiness(JobRunner runner, ISchedulerFactory schedulers, Da
 {
     private static readonly TimeSpan EngineTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>In cluster mode: what is wrong with this node (its configuration differs, its clock is off, PostgreSQL does not answer).</summary>
+    public Cluster.ClusterState? Cluster { get; init; }
+
+    /// <summary>In cluster mode: the fleet's history, where a job's last success is (whichever node ran it).</summary>
+    public Cluster.ClusterDatabase? Fleet { get; init; }
+
     public async Task<ReadinessReport> CheckAsync(CancellationToken cancellationToken)
     {
         var reasons = new List<string>();
@@ -46,6 +52,7 @@ public sealed class Readiness(JobRunner runner, ISchedulerFactory schedulers, Da
             reasons.Add(scheduler.Detail);
         }
 
+        reasons.AddRange(Cluster?.Problems ?? []);
         var now = DateTimeOffset.UtcNow;
         var jobs = new List<JobReadiness>();
         foreach (var job in runner.Jobs)
@@ -55,7 +62,7 @@ public sealed class Readiness(JobRunner runner, ISchedulerFactory schedulers, Da
                 continue;
             }
 
-            var last = runner.History.LastSucceeded(job.Name!)?.FinishedAt;
+            var last = Fleet is null ? runner.History.LastSucceeded(job.Name!)?.FinishedAt : await FleetLastSuccessAsync(job.Name!, cancellationToken);
             var since = last ?? agentStarted;
             var overdue = now - since > 2 * interval;
             jobs.Add(new JobReadiness(job.Name!, last, interval.TotalSeconds, overdue));
@@ -68,6 +75,19 @@ public sealed class Readiness(JobRunner runner, ISchedulerFactory schedulers, Da
         }
 
         return new ReadinessReport(reasons.Count == 0, reasons, engine, scheduler, jobs);
+    }
+
+    private async Task<DateTimeOffset?> FleetLastSuccessAsync(string job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Fleet!.LastSucceededAsync(job, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // PostgreSQL not answering is the cluster's own reason (ClusterState); the job is not called overdue for it.
+            return DateTimeOffset.UtcNow;
+        }
     }
 
     private async Task<ReadinessCheck> CheckEngineAsync(CancellationToken cancellationToken)

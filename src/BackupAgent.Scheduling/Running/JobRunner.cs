@@ -71,7 +71,7 @@ public sealed class JobRunner : IDisposable
         }
     }
 
-    public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken)
+    public async Task<RunRecord> RunAsync(string jobName, string trigger, CancellationToken cancellationToken, DateTimeOffset? scheduledFor = null)
     {
         var job = Find(jobName);
         var kind = JobKinds.All.Single(k => string.Equals(k.Name, job.Kind, StringComparison.OrdinalIgnoreCase));
@@ -79,7 +79,7 @@ public sealed class JobRunner : IDisposable
         var log = _log.ForContext("Job", job.Name).ForContext("RunId", runId).ForContext("RunScope", $"[{job.Name} {runId}] ");
 
         await _slots.WaitAsync(cancellationToken);
-        var record = new RunRecord(runId, job.Name!, trigger, DateTimeOffset.UtcNow);
+        var record = new RunRecord(runId, job.Name!, trigger, DateTimeOffset.UtcNow) { ScheduledFor = scheduledFor };
         try
         {
             History.Save(record);

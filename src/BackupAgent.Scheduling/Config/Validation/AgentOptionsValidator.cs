@@ -37,5 +37,9 @@ public sealed class AgentOptionsValidator(IEnumerable<string> knownKinds) : IOpt
         new WebhookOptionsValidator().Validate(options.Notifications.Webhook, "notifications.webhook", problems);
         new DiscoveryOptionsValidator().Validate(options.Discovery, "discovery", problems);
         new MetricsOptionsValidator().Validate(options.Metrics, "metrics", problems);
+        if (options.Cluster is { } cluster)
+        {
+            new ClusterOptionsValidator().Validate(cluster, "cluster", problems);
+        }
     }
 }
