@@ -19,6 +19,13 @@ public sealed class NamedEngineTests : IAsyncLifetime
 
     private string State => Path.Combine(_scope.Directory, "state");
 
+    /// <summary>A cron (UTC) that fires once, 10 s from now: one run, so that stopping the agent never cancels a second one mid-stop.</summary>
+    private static string OnceSoon()
+    {
+        var at = DateTimeOffset.UtcNow.AddSeconds(10);
+        return $"{at.Second} {at.Minute} {at.Hour} * * ?";
+    }
+
     [Fact]
     public async Task A_scheduled_job_on_a_named_engine_runs_its_hook_stops_its_app_joins_labelled_containers_and_restores_there()
     {
@@ -49,7 +56,7 @@ public sealed class NamedEngineTests : IAsyncLifetime
             jobs:
               - name: {{job}}
                 engine: second
-                cron: "0/2 * * * * ?"
+                cron: "{{OnceSoon()}}"
                 timeZone: UTC
                 destination: {{_scope.Backups}}
                 compression: gzip
@@ -111,7 +118,7 @@ public sealed class NamedEngineTests : IAsyncLifetime
             jobs:
               - name: {{job}}
                 engine: web1
-                cron: "0/2 * * * * ?"
+                cron: "{{OnceSoon()}}"
                 timeZone: UTC
                 destination: {{_scope.Backups}}
                 stop: true

@@ -53,6 +53,19 @@ public sealed class ClusterDatabaseScope : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>
+    /// Restarts the PostgreSQL of install/test as a service manager would (fast shutdown by its pid, then a start on
+    /// its data), with install/postgres restart BACKUP_AGENT_TEST_POSTGRES_DIR. Only the cluster tests use that server.
+    /// </summary>
+    public static async Task RestartServerAsync()
+    {
+        var directory = Environment.GetEnvironmentVariable("BACKUP_AGENT_TEST_POSTGRES_DIR") is { Length: > 0 } d
+            ? d
+            : throw new InvalidOperationException("BACKUP_AGENT_TEST_POSTGRES_DIR is not set: run the tests with install/test");
+        await HostCommand.RunAsync("bash", Path.Combine(Repository.Root, "install", "postgres"), "restart", directory);
+        NpgsqlConnection.ClearAllPools();
+    }
+
     public async ValueTask DisposeAsync() => await ExecuteOnServerAsync($"drop database if exists {Name} with (force)");
 
     private async Task ExecuteOnServerAsync(string sql)
