@@ -80,6 +80,7 @@ public sealed class BackupCommand : ICommand
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
 
+        var progress = ProgressOption.Open(args, context);
         var request = new BackupRequest(
             args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console, writing: true))
         {
@@ -96,7 +97,7 @@ public sealed class BackupCommand : ICommand
         };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
-        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock) { Progress = ProgressOption.Open(args, context) };
+        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock) { Progress = progress };
         if (args.Flag("--dry-run"))
         {
             DryRunOutput.Write(context, await operation.PlanAsync(request, cancellationToken), store.Location, request, args.Flag("--json"));

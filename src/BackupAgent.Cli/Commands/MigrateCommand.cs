@@ -64,10 +64,11 @@ public sealed class MigrateCommand : ICommand
             Force = args.Flag("--force"),
             DryRun = args.Flag("--dry-run"),
         };
+        var progress = ProgressOption.Open(args, context);
         var via = args.Value("--via") is null ? null : context.OpenStore("--via", forWriting: true);
         await using var source = context.OpenEngine();
         await using var target = context.OpenEngine(new EngineEndpoint(args.Required("--to-engine"), args.Value("--to-engine-cert-path")) { Setting = Setting.TargetEngine });
-        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via) { Progress = ProgressOption.Open(args, context) }.RunAsync(request, cancellationToken);
+        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via) { Progress = progress }.RunAsync(request, cancellationToken);
 
         if (args.Flag("--json"))
         {

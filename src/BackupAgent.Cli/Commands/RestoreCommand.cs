@@ -52,6 +52,7 @@ public sealed class RestoreCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
         var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console, writing: false))
@@ -61,7 +62,7 @@ public sealed class RestoreCommand : ICommand
             TrustVolumeOptions = args.Flag("--trust-volume-options"),
             AcceptWithoutMac = args.Flag("--accept-without-mac"),
         };
-        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log) { Progress = ProgressOption.Open(args, context) }.RunAsync(request, cancellationToken);
+        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log) { Progress = progress }.RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes, downtimes = result.Downtimes });

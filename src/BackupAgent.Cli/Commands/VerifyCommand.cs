@@ -33,9 +33,10 @@ public sealed class VerifyCommand : ICommand
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = args.Flag("--deep") ? context.OpenEngine() : null;
-        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac"), Progress = ProgressOption.Open(args, context) }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac"), Progress = progress }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

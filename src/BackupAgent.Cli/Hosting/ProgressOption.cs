@@ -35,7 +35,7 @@ public static class ProgressOption
             "auto" when args.Flag("--json") => new JsonProgress(console.Error, context.Clock),
             "auto" when console.IsTerminal && !Console.IsErrorRedirected => new TtyProgress(console.Error, context.Clock),
             "auto" => new PlainProgress(context.Log, context.Clock, PlainProgress.LongRun),
-            var other => throw new BadInputException($"{args.Command}: {Name} '{other}' is not one of auto, tty, plain, none"),
+            var other => throw new BadInputException($"{Name} '{other}' is not one of auto, tty, plain, none"),
         };
     }
 }

@@ -37,10 +37,10 @@ public sealed class ProgressMeter : IDisposable
         Send(ProgressPhase.Volume);
     }
 
-    /// <summary><paramref name="count"/> more bytes passed.</summary>
+    /// <summary><paramref name="count"/> more bytes passed (after the end, as a read a failure left behind may still report: ignored).</summary>
     public void Add(int count)
     {
-        if (count > 0)
+        if (count > 0 && !_ended)
         {
             Bytes += count;
             Send(ProgressPhase.Bytes);

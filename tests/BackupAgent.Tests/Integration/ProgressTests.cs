@@ -77,6 +77,20 @@ public sealed partial class ProgressTests : IAsyncLifetime
         AssertLines(result, "migrate", source, "64.0 MiB");
     }
 
+    [Theory]
+    [InlineData("backup", "--to")]
+    [InlineData("restore", "--from")]
+    [InlineData("verify", "--from")]
+    public async Task A_progress_mode_it_does_not_know_exits_2_naming_it_before_anything_is_opened(string command, string store)
+    {
+        var result = await Agent.RunAsync(command, store, _scope.Backups, "--progress", "fast");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--progress 'fast' is not one of auto, tty, plain, none", result.Stderr);
+        UntrustedStoreTests.AssertOneLine(result);
+        Assert.False(Directory.Exists(_scope.Backups));
+    }
+
     /// <summary>At least five lines of <paramref name="operation"/> on <paramref name="volume"/>, of <paramref name="total"/>, their percentages and bytes rising, then its 100% line.</summary>
     private static void AssertLines(AgentResult result, string operation, string volume, string total)
     {
