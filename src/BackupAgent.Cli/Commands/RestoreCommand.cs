@@ -11,7 +11,7 @@ public sealed class RestoreCommand : ICommand
     public string Help => """
         backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
                              [--to-original-paths] [--trust-volume-options] [--accept-without-mac] [--json]
-                             [--config PATH --engine NAME]
+                             [--progress auto|tty|plain|none] [--config PATH --engine NAME]
 
         Restores volumes from a backup set. Each archive is read once into a staging directory on its
         target's file system and checked against its SHA-256; only then are the targets' contents
@@ -33,7 +33,7 @@ public sealed class RestoreCommand : ICommand
                                stopped while their volume is restored and started again afterwards)
           --json               print what was restored as JSON on stdout
           --config PATH --engine NAME  restore on the engine NAME under the configuration's engines:
-        """ + KeyOptions.ReadHelp;
+        """ + ProgressOption.Help + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -46,6 +46,7 @@ public sealed class RestoreCommand : ICommand
         new("--trust-volume-options", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
+        ProgressOption.Spec,
         new("--config"),
         new("--engine"),
         .. KeyOptions.ReadSpecs,
@@ -55,6 +56,7 @@ public sealed class RestoreCommand : ICommand
     {
         AgentSetup.ConfigureEngines(args, context);
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
         var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console, writing: false))
@@ -64,7 +66,7 @@ public sealed class RestoreCommand : ICommand
             TrustVolumeOptions = args.Flag("--trust-volume-options"),
             AcceptWithoutMac = args.Flag("--accept-without-mac"),
         };
-        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
+        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log) { Progress = progress }.RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes, downtimes = result.Downtimes });

@@ -1,5 +1,6 @@
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Wiring;
@@ -29,6 +30,9 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
 
     /// <summary>Opens the job's engine: the one it names under engines:, else the agent's own.</summary>
     public IContainerEngine OpenEngine() => Factory.OpenEngine(Job.Engine, Log);
+
+    /// <summary>Where an operation of the run reports its progress: plain log lines, once it has lasted <see cref="PlainProgress.LongRun"/> (a new renderer each time).</summary>
+    public IProgressSink Progress => new PlainProgress(Log, TimeProvider.System, PlainProgress.LongRun);
 
     /// <summary>Opens the job's destination store.</summary>
     public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);
