@@ -87,17 +87,17 @@ internal sealed class ClusterMember(AgentOptions options, ISchedulerFactory sche
                     await JoinAsync(stoppingToken);
                 }
 
-                var problem = state.Problems.FirstOrDefault();
-                await database.SeenAsync(state.Node, _skewMs, problem, stoppingToken);
+                // It answered (the clock check, the join): what the node records now is what is wrong with it now.
+                if (state.Set("database", null))
+                {
+                    log.Information("Cluster node {Node} reaches {Where} again", state.Node, where);
+                }
+
+                await database.SeenAsync(state.Node, _skewMs, state.Problems.FirstOrDefault(), stoppingToken);
                 var abandoned = await database.AbandonDeadRunsAsync(state.Node, _started, Dead, stoppingToken);
                 if (abandoned > 0)
                 {
                     log.Warning("Marked {Count} run(s) abandoned: their node stopped checking in during the run (Quartz runs their jobs again on a live node)", abandoned);
-                }
-
-                if (state.Set("database", null))
-                {
-                    log.Information("Cluster node {Node} reaches {Where} again", state.Node, where);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
