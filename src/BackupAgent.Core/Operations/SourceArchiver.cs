@@ -77,7 +77,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             try
             {
                 // The index of the whole tree at this point, for a deep verify of this level.
-                if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
+                if (tree is not null && BuildTree(tree, await chain.BaseTree!, source) is { } entries)
                 {
                     treeFile = SetLayout.TreeFile(archive.File, key?.Format);
                     treeStored = await WriteGzipAsync(SetLayout.Item(setId, treeFile), key, (input, c) => TarIndex.WriteAsync(entries.ToAsyncEnumerable(), input, c), cancellationToken);
@@ -149,11 +149,17 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
     }
 
     /// <summary>The tree after the archive; null (with a warning: the archive is intact, only a deep verify of it cannot be made) when it does not fit its base's.</summary>
-    private List<TarIndexEntry>? BuildTree(IncrementalTree tree, IReadOnlyList<TarIndexEntry> before, BackupSource source)
+    private List<TarIndexEntry>? BuildTree(IncrementalTree tree, BaseTree before, BackupSource source)
     {
+        if (before.Entries is null)
+        {
+            log.Warning("No index of the whole tree of {Volume} is written (a deep verify of this level is not possible; its next level is a new full): {Reason}", source.Volume, before.Problem);
+            return null;
+        }
+
         try
         {
-            return tree.Build(before);
+            return tree.Build(before.Entries);
         }
         catch (InvalidDataException e)
         {
