@@ -46,7 +46,7 @@ public static class TarIndex
     public static async Task<TarStats> StreamAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
     {
         var indexed = new TarStatsStream(tar, onEntry);
-        await indexed.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
+        await indexed.CopyToAsync(Stream.Null, OverlappedCopy.BufferBytes, cancellationToken);
         return indexed.Stats;
     }
 

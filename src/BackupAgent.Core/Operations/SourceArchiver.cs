@@ -87,13 +87,13 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 if (updated is { } snar)
                 {
                     stored = snar.Length > 0
-                        ? await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), cancellationToken)
+                        ? await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, OverlappedCopy.BufferBytes, c), cancellationToken)
                         : throw new BackupAgentException($"reading '{source.Volume}': tar wrote no snapshot file");
                 }
                 else
                 {
                     await SnapshotHelper.ReadAsync(engine, scratch!, source.Volume, async (snar, ct) =>
-                        stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
+                        stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, OverlappedCopy.BufferBytes, c), ct), cancellationToken);
                 }
             }
             catch
