@@ -62,8 +62,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
 
         // Where each archive goes in its chain is settled before anything is stopped (it reads only the store).
         var chains = await ChooseChainsAsync(request, plan.Sources, createdAt, cancellationToken);
-        using var progress = Progress is null ? null
-            : ProgressMeter.Start(Progress, "backup", await SourceSizes.EstimateAsync(engine, store, plan.Sources, chains, log, cancellationToken));
+        await using var progress = ProgressMeter.Start(Progress, "backup", ct => SourceSizes.EstimateAsync(engine, store, plan.Sources, chains, log, ct), clock);
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, id, plan.Consistency, "nothing was backed up", log, cancellationToken, request.StopTimeout);
         await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log) { Progress = progress };
         await window.WhileStoppedAsync(async ct =>
