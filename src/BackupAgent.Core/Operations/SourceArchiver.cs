@@ -61,17 +61,24 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             string? treeFile = null;
             (long Bytes, string Sha256) stored = default;
             (long? Bytes, string? Sha256) treeStored = default;
+            (long Snapshot, long? Tree) plain = default;
             try
             {
                 // The index of the whole tree at this point, for a deep verify of this level.
                 if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
                 {
                     treeFile = SetLayout.TreeFile(archive.File, key?.Format);
+                    plain.Tree = entries.Count;
                     treeStored = await WriteGzipAsync(SetLayout.Item(setId, treeFile), key, (input, c) => TarIndex.WriteAsync(entries.ToAsyncEnumerable(), input, c), cancellationToken);
                 }
 
                 await SnapshotHelper.ReadAsync(engine, scratch, source.Volume, async (snar, ct) =>
-                    stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
+                    stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, async (input, c) =>
+                    {
+                        await using var counted = new HashingStream(input);
+                        await snar.CopyToAsync(counted, 1 << 20, c);
+                        plain.Snapshot = counted.Bytes;
+                    }, ct), cancellationToken);
             }
             catch
             {
@@ -90,11 +97,13 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 Snapshot = snapshotFile,
                 SnapshotBytes = stored.Bytes,
                 SnapshotSha256 = stored.Sha256,
+                SnapshotPlainBytes = plain.Snapshot,
                 Engine = chain.Engine,
                 RootInode = root,
                 Tree = treeFile,
                 TreeBytes = treeStored.Bytes,
                 TreeSha256 = treeStored.Sha256,
+                TreeEntries = plain.Tree,
                 FullReason = chain.FullReason,
             };
         }
