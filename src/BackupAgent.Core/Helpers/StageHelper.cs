@@ -39,32 +39,49 @@ public static class StageHelper
           echo "other file systems are mounted inside the target ($mounts); a restore replaces what is on one file system only" >&2; exit {{NestedMounts}}
         fi
         begin() { touch -r "$t" "$t/.backup-agent-was-$k" && mkdir "$stage" || exit {{SwapHelper.SwapFailed}}; }
-        untar() { /bin/tar --extract --file=- --numeric-owner --same-owner --same-permissions "$@" --directory="$stage"; }
+        untar() { /bin/tar --extract --numeric-owner --same-owner --same-permissions "$@" --directory="$stage"; }
         """;
 
     private static readonly string Script = Checks + "\n" + """
         room "$4" "$5"
         begin
-        untar || exit $?
+        untar --file=- || exit $?
         sync -f "$t" 2>/dev/null || sync
         """;
 
     /// <summary>
-    /// A chain (docs/incremental.md) in one helper: its standard input is the chain's archives in order, each after a
-    /// line "archive NEED_BYTES NEED_ENTRIES TAR_BYTES", then a line "end". Each archive is cut from the input at its
-    /// exact length and unpacked by its own GNU tar in incremental extraction, which also removes what a level's
-    /// directories no longer hold; the file system is synced once, at the end.
+    /// A chain (docs/incremental.md) in one helper. Its standard input is each level of the chain, in order, after a line
+    /// "level NEED_BYTES NEED_ENTRIES TAR_BYTES", then the chain's full archive after a line "full ...". A level is cut
+    /// from the input at its exact size (<c>dd</c>) into <c>.backup-agent-spool-TOKEN</c> beside the staging directory (the
+    /// levels are small); the full, last, goes from the input straight into GNU tar, and then each level from the spool,
+    /// all in GNU tar's incremental extraction, which also removes what a level's directories no longer hold. The file
+    /// system is synced once, at the end. Whatever stops it midway leaves the spool to the rollback.
     /// </summary>
-    private static readonly string ChainScript = Checks + "\n" + """
+    private static readonly string ChainScript = Checks + "\n" + $$"""
         set -o pipefail
-        started=""
+        spool="$t/.backup-agent-spool-$k"; levels=0; started=""; ended=""
         while read -r what need_bytes need_entries size; do
-          [ "$what" = archive ] || break
           room "$need_bytes" "$need_entries"
           [ -n "$started" ] || { begin; started=1; }
-          dd bs=1M count="$size" iflag=count_bytes,fullblock status=none | untar --listed-incremental=/dev/null || exit $?
+          if [ "$what" = level ]; then
+            levels=$((levels + 1))
+            { [ -d "$spool" ] || mkdir "$spool"; } || exit {{SwapHelper.SwapFailed}}
+            dd bs=1M count="$size" iflag=count_bytes,fullblock status=none > "$spool/$levels" || exit {{SwapHelper.SwapFailed}}
+            [ "$(stat -c %s "$spool/$levels")" = "$size" ] || { echo "the input ended inside a level of the chain" >&2; exit 1; }
+          elif [ "$what" = full ]; then
+            untar --file=- --listed-incremental=/dev/null || exit $?
+            i=1
+            while [ "$i" -le "$levels" ]; do
+              untar --file="$spool/$i" --listed-incremental=/dev/null || exit $?
+              rm -f "$spool/$i"; i=$((i + 1))
+            done
+            rm -rf "$spool" || exit {{SwapHelper.SwapFailed}}
+            ended=1; break
+          else
+            break
+          fi
         done
-        if [ "$what" != end ] || [ -z "$started" ]; then
+        if [ -z "$ended" ]; then
           echo "the input ended before the end of the chain" >&2; exit 1
         fi
         sync -f "$t" 2>/dev/null || sync
@@ -77,16 +94,16 @@ public static class StageHelper
     public static HelperSpec Spec(string purpose, string target, string token, bool replacing, long needBytes, long needEntries) =>
         HelperJob.Writing(purpose, target, Script, [token, replacing ? "replace" : "keep", $"{needBytes}", $"{needEntries}"]) with { OpenStdin = true };
 
-    /// <summary>The helper that stages a whole chain, fed by <see cref="ChainHeader"/> and each archive, then <see cref="ChainEnd"/>.</summary>
+    /// <summary>The helper that stages a whole chain, fed by <see cref="ChainHeader"/> and each archive: the levels in order, then the full.</summary>
     public static HelperSpec ChainSpec(string purpose, string target, string token, bool replacing) =>
         HelperJob.Writing(purpose, target, ChainScript, [token, replacing ? "replace" : "keep"]) with { OpenStdin = true };
 
-    /// <summary>The line before an archive of a chain: the room it needs (checked before it is unpacked) and its exact tar size.</summary>
-    public static byte[] ChainHeader(long needBytes, long needEntries, long tarBytes) =>
-        System.Text.Encoding.ASCII.GetBytes($"archive {needBytes} {needEntries} {tarBytes}\n");
-
-    /// <summary>The line after a chain's last archive.</summary>
-    public static byte[] ChainEnd() => "end\n"u8.ToArray();
+    /// <summary>
+    /// The line before an archive of a chain: a level (spooled, so it needs room for its tar too) or the full (the last
+    /// archive of the input), the room it needs (checked before it is taken) and its exact tar size.
+    /// </summary>
+    public static byte[] ChainHeader(bool full, long needBytes, long needEntries, long tarBytes) =>
+        System.Text.Encoding.ASCII.GetBytes($"{(full ? "full" : "level")} {needBytes} {needEntries} {tarBytes}\n");
 
     /// <summary>What an exit means; a failure (tar's own exit code, or <see cref="SwapHelper.SwapFailed"/> when the staging directory cannot be made) throws, named <paramref name="what"/>.</summary>
     public static Staging Interpret(HelperExit exit, string what) => exit.ExitCode switch

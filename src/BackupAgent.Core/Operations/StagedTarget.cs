@@ -46,8 +46,9 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// <summary>
     /// Stages a chain (docs/incremental.md), full first, each level onto it, every archive verified at the end of its
     /// single read; returns the problems of the first damaged one (nothing staged is swapped in then). One helper takes
-    /// the whole chain: each archive is unpacked by its own GNU tar in incremental extraction, once the target has room
-    /// for it, and the file system is synced once, at the end.
+    /// the whole chain (<see cref="StageHelper.ChainSpec"/>): the levels first, which it spools, then the full, which it
+    /// unpacks straight from its input, then each level onto it, every archive by its own GNU tar in incremental
+    /// extraction once the target has room for it; the file system is synced once, at the end.
     /// </summary>
     public async Task<IReadOnlyList<string>> StageChainAsync(Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken)
     {
@@ -65,11 +66,16 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
         try
         {
             feeding = helper.FeedInputAsync(feed, cancellationToken);
-            foreach (var (set, archive) in chain)
+
+            // The levels first (the helper spools them), then the full, which it unpacks straight from its input and the levels onto it.
+            foreach (var (set, archive) in chain.Skip(1).Append(chain[0]))
             {
+                var full = archive.Level == 0;
+                var header = full ? StageHelper.ChainHeader(true, NeedBytes(archive), archive.Files, archive.TarBytes)
+                    : StageHelper.ChainHeader(false, archive.TarBytes + NeedBytes(archive), archive.Files + 1, archive.TarBytes);
                 var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key, async (tar, fed, ct) =>
                 {
-                    var taken = feed.SendAsync(StageHelper.ChainHeader(NeedBytes(archive), archive.Files, archive.TarBytes), tar, archive.TarBytes);
+                    var taken = feed.SendAsync(header, tar, archive.TarBytes);
                     if (await Task.WhenAny(taken, feeding) != taken)
                     {
                         // The helper stopped taking input before this archive's end: its exit says why.
@@ -94,7 +100,7 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
                 }
             }
 
-            feed.End(StageHelper.ChainEnd());
+            feed.End(null);
             await feeding;
             Accept(StageHelper.Interpret(await helper.WaitAsync(cancellationToken), what), volume);
             return [];
