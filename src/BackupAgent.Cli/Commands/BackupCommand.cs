@@ -11,7 +11,7 @@ public sealed class BackupCommand : ICommand
 
     public string Help => """
         backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
-                            [--incremental | --full]
+                            [--incremental | --full] [--progress auto|tty|plain|none]
         backup-agent backup --job NAME [--config PATH] [--json] [--full]
 
         Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
@@ -45,7 +45,7 @@ public sealed class BackupCommand : ICommand
           --job NAME         run the configured job NAME now (sources, destination, compression from the
                              configuration; recorded in the run history like a scheduled run)
           --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
-        """ + KeyOptions.WriteHelp;
+        """ + ProgressOption.Help + KeyOptions.WriteHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -60,6 +60,7 @@ public sealed class BackupCommand : ICommand
         new("--incremental", IsFlag: true),
         new("--full", IsFlag: true),
         new("--json", IsFlag: true),
+        ProgressOption.Spec,
         new("--job"),
         AgentSetup.ConfigOption,
         .. KeyOptions.WriteSpecs,
@@ -79,6 +80,7 @@ public sealed class BackupCommand : ICommand
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
 
+        var progress = ProgressOption.Open(args, context);
         var request = new BackupRequest(
             args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console, writing: true))
         {
@@ -95,7 +97,7 @@ public sealed class BackupCommand : ICommand
         };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
-        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock);
+        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock) { Progress = progress };
         if (args.Flag("--dry-run"))
         {
             DryRunOutput.Write(context, await operation.PlanAsync(request, cancellationToken), store.Location, request, args.Flag("--json"));

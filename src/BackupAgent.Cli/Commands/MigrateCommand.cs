@@ -13,7 +13,7 @@ public sealed class MigrateCommand : ICommand
     public string Help => """
         backup-agent migrate --to-engine URI (--volume NAME[=TARGET] ... | --container NAME) [--via DEST]
                              [--with-containers] [--start] [--copy-images] [--stop] [--leave-stopped]
-                             [--force] [--dry-run] [--json]
+                             [--force] [--dry-run] [--json] [--progress MODE]
 
         Moves volumes (or every volume and bind mount of a container) from the engine of --docker-host to the
         engine at --to-engine (unix:///PATH or tcp://HOST:PORT). Target volumes get the same names (or TARGET),
@@ -32,7 +32,7 @@ public sealed class MigrateCommand : ICommand
           --dry-run          print the plan and touch nothing
           --json             print the report as JSON
         Exits 0 when every target matches its source, 1 otherwise.
-        """;
+        """ + ProgressOption.Help;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -49,6 +49,7 @@ public sealed class MigrateCommand : ICommand
         new("--force", IsFlag: true),
         new("--dry-run", IsFlag: true),
         new("--json", IsFlag: true),
+        ProgressOption.Spec,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
@@ -63,10 +64,11 @@ public sealed class MigrateCommand : ICommand
             Force = args.Flag("--force"),
             DryRun = args.Flag("--dry-run"),
         };
+        var progress = ProgressOption.Open(args, context);
         var via = args.Value("--via") is null ? null : context.OpenStore("--via", forWriting: true);
         await using var source = context.OpenEngine();
         await using var target = context.OpenEngine(new EngineEndpoint(args.Required("--to-engine"), args.Value("--to-engine-cert-path")) { Setting = Setting.TargetEngine });
-        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via).RunAsync(request, cancellationToken);
+        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via) { Progress = progress }.RunAsync(request, cancellationToken);
 
         if (args.Flag("--json"))
         {

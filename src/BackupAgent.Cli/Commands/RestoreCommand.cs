@@ -11,6 +11,7 @@ public sealed class RestoreCommand : ICommand
     public string Help => """
         backup-agent restore --from DEST [--backup ID|latest] [--volume NAME[=TARGET] ...] [--force] [--no-stop]
                              [--to-original-paths] [--trust-volume-options] [--accept-without-mac] [--json]
+                             [--progress auto|tty|plain|none]
 
         Restores volumes from a backup set. Each archive is read once into a staging directory on its
         target's file system and checked against its SHA-256; only then are the targets' contents
@@ -31,7 +32,7 @@ public sealed class RestoreCommand : ICommand
           --no-stop            do not stop the running containers that use the targets (by default they are
                                stopped while their volume is restored and started again afterwards)
           --json               print what was restored as JSON on stdout
-        """ + KeyOptions.ReadHelp;
+        """ + ProgressOption.Help + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -44,12 +45,14 @@ public sealed class RestoreCommand : ICommand
         new("--trust-volume-options", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
+        ProgressOption.Spec,
         .. KeyOptions.ReadSpecs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
         var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console, writing: false))
@@ -59,7 +62,7 @@ public sealed class RestoreCommand : ICommand
             TrustVolumeOptions = args.Flag("--trust-volume-options"),
             AcceptWithoutMac = args.Flag("--accept-without-mac"),
         };
-        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
+        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log) { Progress = progress }.RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes, downtimes = result.Downtimes });

@@ -9,6 +9,7 @@ public sealed class VerifyCommand : ICommand
 
     public string Help => """
         backup-agent verify --from DEST [--backup ID|latest] [--deep] [--accept-without-mac] [--json]
+                           [--progress auto|tty|plain|none]
 
         Reads every archive of a backup set (default: the latest) and checks its size and SHA-256
         against the manifest, that it decompresses, and that its tar holds the recorded entries.
@@ -17,7 +18,7 @@ public sealed class VerifyCommand : ICommand
         backup time; the scratch volume is removed afterwards.
         Exits 1 if any archive fails. Encrypted sets need their key, and their manifest must carry a MAC
         under it (--accept-without-mac takes a set made by an agent older than the MAC, with a warning).
-        """ + KeyOptions.ReadHelp;
+        """ + ProgressOption.Help + KeyOptions.ReadHelp;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -26,14 +27,16 @@ public sealed class VerifyCommand : ICommand
         new("--deep", IsFlag: true),
         new("--accept-without-mac", IsFlag: true),
         new("--json", IsFlag: true),
+        ProgressOption.Spec,
         .. KeyOptions.ReadSpecs,
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = args.Flag("--deep") ? context.OpenEngine() : null;
-        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac") }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac"), Progress = progress }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

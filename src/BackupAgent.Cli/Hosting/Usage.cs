@@ -44,6 +44,9 @@ public static class Usage
                                 else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)
           --verbose             debug logging
 
+        Progress: backup, restore, verify and migrate take --progress auto|tty|plain|none (default auto: JSON status
+        lines with --json, one line rewritten on a terminal, else a log line at every 5% or 10 s once a run lasts 10 s).
+
         Encryption: backup --passphrase-file, --key-file or --recipient (age public keys); restore and verify take the
         passphrase, key file or --identity-file. See 'backup-agent backup --help' and 'backup-agent keygen --help'.
 

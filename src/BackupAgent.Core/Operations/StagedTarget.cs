@@ -3,6 +3,7 @@ using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using Serilog;
 
@@ -48,14 +49,16 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// single read; returns the problems of the first damaged one (nothing staged is swapped in then). One helper takes
     /// the whole chain (<see cref="StageHelper.ChainSpec"/>): the levels first, which it spools, then the full, which it
     /// unpacks straight from its input, then each level onto it, every archive by its own GNU tar in incremental
-    /// extraction once the target has room for it; the file system is synced once, at the end.
+    /// extraction once the target has room for it; the file system is synced once, at the end. Their tars' bytes are
+    /// told to <paramref name="progress"/>.
     /// </summary>
-    public async Task<IReadOnlyList<string>> StageChainAsync(Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> StageChainAsync(
+        Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken, ProgressMeter? progress = null)
     {
         if (chain.Count == 1)
         {
             var (set, archive) = (chain[0].Set, chain[0].Archive);
-            return await ArchiveRead.ProblemsAsync(store, set, archive, key, (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct), cancellationToken);
+            return await ArchiveRead.ProblemsAsync(store, set, archive, key, (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct), cancellationToken, progress);
         }
 
         var volume = chain[^1].Archive.Volume;
@@ -93,7 +96,7 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
                     {
                         throw new BackupAgentException($"archive '{archive.File}' of '{archive.Volume}' in set '{set.Id}' ends before the {archive.TarBytes} tar bytes its manifest declares; the target was not changed");
                     }
-                }, cancellationToken);
+                }, cancellationToken, progress);
                 if (problems.Count > 0)
                 {
                     return [.. problems.Select(p => $"{p} (set '{set.Id}', level {archive.Level} of the chain)")];
