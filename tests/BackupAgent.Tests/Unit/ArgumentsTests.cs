@@ -5,7 +5,7 @@ namespace BackupAgent.Tests.Unit;
 
 public sealed class ArgumentsTests
 {
-    private static readonly OptionSpec[] Options = [new("--to"), new("--volume", Repeatable: true), new("--json", IsFlag: true)];
+    private static System.CommandLine.Option[] Options => [CliOption.Value("--to", "DEST", "d"), CliOption.Repeatable("--volume", "NAME", "v"), CliOption.Flag("--json", "j")];
 
     [Fact]
     public void Values_are_taken_with_a_space_or_an_equals_sign_and_repeatable_options_collect_all()
