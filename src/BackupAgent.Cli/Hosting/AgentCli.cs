@@ -22,7 +22,7 @@ public static class AgentCli
             return ExitCodes.BadInput;
         }
 
-        var parse = root.Parse(argv, CliTree.ParserConfiguration);
+        var parse = root.Parse(CliTree.Tokens(argv), CliTree.ParserConfiguration);
         if (parse.Action is HelpAction)
         {
             console.Out.WriteLine(HelpText.For(parse.CommandResult.Command));

@@ -46,7 +46,7 @@ public sealed class Arguments
 
         root.Subcommands.Add(sub);
         string[] argv = [command, .. tokens];
-        var result = root.Parse(argv, CliTree.ParserConfiguration);
+        var result = root.Parse(CliTree.Tokens(argv), CliTree.ParserConfiguration);
         return ParseProblems.First(result, argv) is { } problem ? throw new BadInputException(problem) : new Arguments(command, result);
     }
 

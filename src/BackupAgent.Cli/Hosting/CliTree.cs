@@ -93,6 +93,13 @@ internal static class CliTree
         return root;
     }
 
+    /// <summary>
+    /// The line as System.CommandLine is to read it: <c>--name=</c> is <c>--name ""</c>, an empty value (which the
+    /// command then refuses, naming it), as the hand-written parser read it; System.CommandLine would see no value.
+    /// </summary>
+    public static string[] Tokens(IReadOnlyList<string> argv) =>
+        [.. argv.SelectMany(a => a.StartsWith("--", StringComparison.Ordinal) && a.IndexOf('=') == a.Length - 1 ? [a[..^1], ""] : new[] { a })];
+
     /// <summary>The words that name <paramref name="command"/> after backup-agent ("" for the root).</summary>
     public static string PathOf(Command command)
     {

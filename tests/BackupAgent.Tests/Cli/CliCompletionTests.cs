@@ -43,7 +43,7 @@ public sealed class CliCompletionTests : IDisposable
         Assert.Equal("check", await CompleteAsync(script, "config", "ch"));
         Assert.Equal("--config", await CompleteAsync(script, "config", "check", "--conf"));
         Assert.Equal("list", await CompleteAsync(script, "--verbose", "li"));
-        Assert.Equal("--keep-weekly", await CompleteAsync(script, "prune", "--from", "/b", "--keep-w"));
+        Assert.Equal("--keep-weekly --keep-within", await CompleteAsync(script, "prune", "--from", "/b", "--keep-w"));
         Assert.Equal("fish", await CompleteAsync(script, "completion", "fi"));
     }
 

@@ -31,6 +31,13 @@ public sealed class ArgumentsTests
     }
 
     [Fact]
+    public void An_equals_sign_with_nothing_after_it_is_an_empty_value_for_the_command_to_refuse()
+    {
+        Assert.Equal("", Arguments.Parse("backup", ["--to="], Options).Value("--to"));
+        Assert.Equal([""], Arguments.Parse("backup", ["--volume="], Options).Values("--volume"));
+    }
+
+    [Fact]
     public void A_missing_required_option_is_named()
     {
         var args = Arguments.Parse("restore", [], Options);
