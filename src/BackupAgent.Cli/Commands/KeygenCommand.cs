@@ -26,6 +26,7 @@ public sealed class KeygenCommand : ICommand
     public Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var output = args.Value("--output");
+        var notes = args.Flag(GlobalOptions.Quiet) ? TextWriter.Null : context.Console.Error; // what it wrote where: not an error
         if (args.Value("--recipients-of") is { } identityFile)
         {
             var identities = AgeIdentity.ReadFile(identityFile);
@@ -37,7 +38,7 @@ public sealed class KeygenCommand : ICommand
             else
             {
                 WritePrivate(output, text);
-                context.Console.Error.WriteLine($"Recipients file: {output}");
+                notes.WriteLine($"Recipients file: {output}");
             }
 
             return Task.FromResult(ExitCodes.Success);
@@ -64,10 +65,10 @@ public sealed class KeygenCommand : ICommand
 
             WritePrivate(output, file);
             WritePrivate(recipients, identity.RecipientsFile(output));
-            context.Console.Error.WriteLine($"Recipients file (for the host that backs up): {recipients}");
+            notes.WriteLine($"Recipients file (for the host that backs up): {recipients}");
         }
 
-        context.Console.Error.WriteLine($"Public key: {identity.Recipient.Encoded}");
+        notes.WriteLine($"Public key: {identity.Recipient.Encoded}");
         return Task.FromResult(ExitCodes.Success);
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using BackupAgent.Cli.Commands;
 
 namespace BackupAgent.Cli.Hosting;
@@ -51,6 +52,11 @@ internal static class CliTree
         foreach (var builtIn in root.Options.OfType<VersionOption>().ToList())
         {
             root.Options.Remove(builtIn); // ours prints ToolVersion, as `version` does
+        }
+
+        foreach (var help in root.Options.OfType<HelpOption>())
+        {
+            help.Description = "print this help ('backup-agent help COMMAND' prints a command's)";
         }
 
         root.Options.Add(CliOption.Flag(VersionOption, "print the version"));

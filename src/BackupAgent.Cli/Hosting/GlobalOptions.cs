@@ -18,7 +18,7 @@ public static class GlobalOptions
             CliOption.Value("--helper-timeout", "SECONDS", "kill a helper container that runs longer, failing its job (default: $BACKUP_AGENT_HELPER_TIMEOUT, else 86400, a day; 0: no limit)"),
             CliOption.Value("--state-dir", "DIR", "the agent's state: the journal of stopped containers (default: $BACKUP_AGENT_STATE_DIR, else /var/lib/backup-agent as root, ~/.local/state/backup-agent otherwise)"),
             CliOption.Flag(Verbose, "debug logging"),
-            CliOption.Flag(Quiet, "log errors only (no information, warning or progress lines on stderr); results still go to stdout"),
+            CliOption.Flag(Quiet, "print errors only on stderr (no information, warning or progress lines, no notes); results still go to stdout"),
         ];
         foreach (var option in options)
         {

@@ -104,7 +104,7 @@ internal static class HelpText
     {
         if (option is HelpOption)
         {
-            return ("-h, --help", "print this help");
+            return ("-h, --help", option.Description ?? "print this help");
         }
 
         var label = option.IsFlag() ? option.Name : $"{option.Name} {ValueName(option)}";

@@ -74,6 +74,11 @@ public sealed class CliConventionTests : IDisposable
         Assert.Equal("", quiet.Stderr);
         Assert.Contains($"{id} copied to", quiet.Stdout);
 
+        var key = await Agent.SucceedAsync("keygen", "--quiet");
+        Assert.Equal("", key.Stderr);
+        Assert.Contains("AGE-SECRET-KEY-1", key.Stdout);
+        Assert.Contains("Public key: age1", (await Agent.SucceedAsync("keygen")).Stderr);
+
         var failing = await Agent.RunAsync("copy", "--quiet", "--from", Path.Combine(_dir, "missing"), "--to", Path.Combine(_dir, "x"));
         Assert.NotEqual(0, failing.ExitCode);
         Assert.StartsWith("backup-agent: copy failed:", failing.Stderr);
