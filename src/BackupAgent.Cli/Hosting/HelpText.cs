@@ -28,8 +28,7 @@ internal static class HelpText
             .Concat(command.Arguments.Select(a => a.Arity.MinimumNumberOfValues == 0 ? $"[{a.HelpName}]" : a.HelpName!));
         Wrap(text, $"Usage: backup-agent {path} ", synopsis);
         text.AppendLine();
-        var summary = command.Definition.Summary;
-        Paragraphs(text, char.ToUpperInvariant(summary[0]) + summary[1..].TrimEnd('.') + ".");
+        Paragraphs(text, Sentence(command.Definition.Summary));
         if (command.Definition.Details.Length > 0)
         {
             text.AppendLine();
@@ -62,7 +61,7 @@ internal static class HelpText
         var text = new StringBuilder();
         text.AppendLine($"Usage: backup-agent {path} COMMAND [options]");
         text.AppendLine();
-        Paragraphs(text, group.Description ?? "");
+        Paragraphs(text, Sentence(group.Description ?? ""));
         text.AppendLine();
         text.AppendLine("Commands:");
         Table(text, group.Subcommands.Where(c => !c.Hidden).Select(c => ($"{path} {c.Name}", c.Description ?? "")));
@@ -88,6 +87,10 @@ internal static class HelpText
         text.Append("Run 'backup-agent help COMMAND' (or 'backup-agent COMMAND --help') for a command's options and details.");
         return text.ToString();
     }
+
+    /// <summary>A summary as a sentence: "back up volumes" becomes "Back up volumes.".</summary>
+    private static string Sentence(string summary) =>
+        summary.Length == 0 ? "" : char.ToUpperInvariant(summary[0]) + summary[1..].TrimEnd('.') + ".";
 
     private static void GlobalSection(StringBuilder text, Command command)
     {
