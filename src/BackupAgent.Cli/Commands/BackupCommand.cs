@@ -30,6 +30,7 @@ public sealed class BackupCommand : ICommand
         CliOption.Flag("--dry-run", "print the plan (sources, archives, exclusions, containers to stop, hooks) and do nothing"),
         CliOption.Flag("--incremental", "store only what changed since the latest backup of each source in DEST (GNU tar's listed-incremental mode); a source with no earlier backup, or one that does not fit (another engine, a volume recreated, a damaged snapshot file), gets a full archive, and the log says why (docs/incremental.md)"),
         CliOption.Flag("--full", "a full backup that starts a chain later --incremental backups continue (with --job: this run of a job with an incremental: section is a full)"),
+        ProgressOption.Create(),
         CliOption.Flag("--json", "print the backup set as JSON on stdout"),
         CliOption.Value("--job", "NAME", "run the configured job NAME now"),
         AgentSetup.ConfigOption("the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)"),
@@ -50,6 +51,7 @@ public sealed class BackupCommand : ICommand
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
 
+        var progress = ProgressOption.Open(args, context);
         var request = new BackupRequest(
             args.Values("--volume"), args.Value("--container"), Compressions.Parse(args.Value("--compression")), KeyOptions.Resolve(args, context.Console, writing: true))
         {
@@ -66,7 +68,7 @@ public sealed class BackupCommand : ICommand
         };
         var store = context.OpenStore("--to", forWriting: true);
         await using var engine = context.OpenEngine();
-        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock);
+        var operation = new BackupOperation(engine, store, context.OpenStopper(engine), context.Log, context.Clock) { Progress = progress };
         if (args.Flag("--dry-run"))
         {
             DryRunOutput.Write(context, await operation.PlanAsync(request, cancellationToken), store.Location, request, args.Flag("--json"));

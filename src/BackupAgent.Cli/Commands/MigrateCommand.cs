@@ -34,6 +34,7 @@ public sealed class MigrateCommand : ICommand
         CliOption.Flag("--leave-stopped", "leave them stopped afterwards: the cut-over"),
         CliOption.Flag("--force", "replace the contents of non-empty target volumes"),
         CliOption.Flag("--dry-run", "print the plan and touch nothing"),
+        ProgressOption.Create(),
         CliOption.Flag("--json", "print the report as JSON"),
     ];
 
@@ -49,10 +50,11 @@ public sealed class MigrateCommand : ICommand
             Force = args.Flag("--force"),
             DryRun = args.Flag("--dry-run"),
         };
+        var progress = ProgressOption.Open(args, context);
         var via = args.Value("--via") is null ? null : context.OpenStore("--via", forWriting: true);
         await using var source = context.OpenEngine();
         await using var target = context.OpenEngine(new EngineEndpoint(args.Required("--to-engine"), args.Value("--to-engine-cert-path")) { Setting = Setting.TargetEngine });
-        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via).RunAsync(request, cancellationToken);
+        var result = await new MigrateOperation(source, target, context.OpenStopper(source), context.Log, context.Clock, via) { Progress = progress }.RunAsync(request, cancellationToken);
 
         if (args.Flag("--json"))
         {

@@ -26,6 +26,7 @@ public sealed class RestoreCommand : ICommand
         CliOption.Flag("--to-original-paths", "without --volume, restore the archives of bind mounts into their original host paths too (else such a set is refused: name a target with --volume)"),
         CliOption.Flag("--trust-volume-options", "create missing volumes with the driver and driver options the manifest records (e.g. type=none,o=bind,device=PATH); by default they are left out, with a warning"),
         CliOption.Flag("--accept-without-mac", "with a key: take an encrypted set whose manifest has no MAC (made by an agent older than the MAC), with a warning; a MAC that does not match is never taken"),
+        ProgressOption.Create(),
         CliOption.Flag("--json", "print what was restored as JSON on stdout"),
         .. KeyOptions.Read(),
     ];
@@ -33,6 +34,7 @@ public sealed class RestoreCommand : ICommand
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var mappings = args.Values("--volume").Select(VolumeMapping.Parse).ToList();
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = context.OpenEngine();
         var request = new RestoreRequest(args.Value("--backup"), mappings, args.Flag("--force"), KeyOptions.Resolve(args, context.Console, writing: false))
@@ -42,7 +44,7 @@ public sealed class RestoreCommand : ICommand
             TrustVolumeOptions = args.Flag("--trust-volume-options"),
             AcceptWithoutMac = args.Flag("--accept-without-mac"),
         };
-        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log).RunAsync(request, cancellationToken);
+        var result = await new RestoreOperation(engine, store, context.OpenStopper(engine), context.Log) { Progress = progress }.RunAsync(request, cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new { id = result.Set.Id, createdAt = result.Set.CreatedAt, volumes = result.Volumes, downtimes = result.Downtimes });

@@ -22,15 +22,17 @@ public sealed class VerifyCommand : ICommand
         CliOption.Value("--backup", "ID|latest", "the set (default: latest)"),
         CliOption.Flag("--deep", "restore each archive into a scratch volume and compare every file with the index recorded at backup time"),
         CliOption.Flag("--accept-without-mac", "take a set made by an agent older than the MAC, with a warning"),
+        ProgressOption.Create(),
         CliOption.Flag("--json", "print the verdicts as JSON on stdout"),
         .. KeyOptions.Read(),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
+        var progress = ProgressOption.Open(args, context);
         var store = context.OpenStore("--from", forWriting: false);
         await using var engine = args.Flag("--deep") ? context.OpenEngine() : null;
-        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac") }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
+        var result = await new VerifyOperation(store, context.Log, engine) { AcceptWithoutMac = args.Flag("--accept-without-mac"), Progress = progress }.RunAsync(args.Value("--backup"), KeyOptions.Resolve(args, context.Console, writing: false), cancellationToken);
         if (args.Flag("--json"))
         {
             context.WriteJson(new

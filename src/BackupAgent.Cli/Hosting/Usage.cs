@@ -14,6 +14,8 @@ public static class Usage
 
         Output: sizes are human (KiB, MiB, GiB) in text and bytes in --json. Colour only when stderr is a terminal, and never with NO_COLOR set. 'backup-agent completion bash|zsh|fish' prints a completion script.
 
+        Progress: backup, restore, verify and migrate take --progress auto|tty|plain|none (default auto: JSON status lines with --json, one line rewritten on a terminal, else a log line at every 5% or 10 s once a run lasts 10 s; none with --quiet).
+
         Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration, 3 the encryption key is missing or wrong.
         """;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using BackupAgent.Core.Progress;
 
 namespace BackupAgent.Core.Formats;
 
@@ -52,9 +53,13 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
     /// <summary>True once the end-of-archive marker (a zero block) was seen.</summary>
     public bool Ended { get; private set; }
 
+    /// <summary>The run's progress, told of every byte as it passes (every tar of a backup, restore, verify and migration passes here).</summary>
+    public ProgressMeter? Progress { get; init; }
+
     public void Append(ReadOnlySpan<byte> data)
     {
         TarBytes += data.Length;
+        Progress?.Add(data.Length);
         while (!data.IsEmpty && !Ended)
         {
             if (_skip > 0)
@@ -334,12 +339,12 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
 /// <summary>
 /// Counts the tar read from the inner stream as it passes; given <paramref name="onEntry"/>, also indexes it in the
 /// same pass, handing each entry on (awaited before the read returns, so a slow consumer slows the read, and memory
-/// stays bounded). <see cref="Stats"/> is exact for what has been read.
+/// stays bounded). <see cref="Stats"/> is exact for what has been read; <paramref name="progress"/> is told as it is.
 /// </summary>
 public sealed class TarStatsStream(
-    Stream inner, Func<TarIndexEntry, CancellationToken, ValueTask>? onEntry = null, Action<string, byte[]>? onDumpDir = null) : PassThroughStream(inner)
+    Stream inner, Func<TarIndexEntry, CancellationToken, ValueTask>? onEntry = null, Action<string, byte[]>? onDumpDir = null, ProgressMeter? progress = null) : PassThroughStream(inner)
 {
-    public TarStats Stats { get; } = new(index: onEntry is not null, dumpDirs: onDumpDir is not null);
+    public TarStats Stats { get; } = new(index: onEntry is not null, dumpDirs: onDumpDir is not null) { Progress = progress };
 
     public override int Read(Span<byte> buffer) => onEntry is null ? base.Read(buffer) : throw new NotSupportedException("an indexing tar stream is read asynchronously");
 
@@ -373,10 +378,10 @@ public sealed class TarStatsStream(
 /// content (a header's declared size counts at once) or more bytes. A restore is bounded by its manifest this way.
 /// It also stops an incremental archive whose directory listing names an entry outside its directory.
 /// </summary>
-public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what) : PassThroughStream(inner)
+public sealed class BoundedTarStream(Stream inner, long maxEntries, long maxContentBytes, long maxTarBytes, string what, ProgressMeter? progress = null) : PassThroughStream(inner)
 {
-    /// <summary>What has passed so far.</summary>
-    public TarStats Stats { get; } = new(dumpDirs: true);
+    /// <summary>What has passed so far (told to <paramref name="progress"/> as it passes).</summary>
+    public TarStats Stats { get; } = new(dumpDirs: true) { Progress = progress };
 
     protected override void OnRead(ReadOnlySpan<byte> data)
     {

@@ -41,6 +41,15 @@ internal static class HelperJob
     public static HelperSpec ReadingContainer(string purpose, string container, string script, params IEnumerable<string> args) =>
         new(purpose, Shell(script, args)) { VolumesFromContainer = container };
 
+    /// <summary>
+    /// A helper with the read-only mounts of the reading helper <paramref name="reader"/> that runs <paramref name="script"/>
+    /// on what that one reads ($1: the same path).
+    /// </summary>
+    public static HelperSpec ReadingAs(HelperSpec reader, string purpose, string script) =>
+        reader.Writes || reader.Mounts.Any(m => !m.ReadOnly)
+            ? throw new ArgumentException($"{reader.Purpose} is not a reading helper", nameof(reader))
+            : new(purpose, Shell(script, [reader.Command[4]])) { Mounts = reader.Mounts, VolumesFromContainer = reader.VolumesFromContainer };
+
     /// <summary>A helper that runs <paramref name="script"/> on <paramref name="target"/>, its only mount, writable; $1 is its path.</summary>
     public static HelperSpec Writing(string purpose, string target, string script, params IEnumerable<string> args) =>
         new(purpose, Shell(script, [TargetPath, .. args]))

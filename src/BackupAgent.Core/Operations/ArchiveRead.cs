@@ -1,6 +1,7 @@
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 
@@ -17,11 +18,13 @@ public static class ArchiveRead
     /// <summary>
     /// Reads the archive once, handing its tar (and the counts of what passed) to <paramref name="consume"/>, and returns
     /// what is wrong with it (nothing: it is intact). A damaged archive is a problem, not an exception (also when it made
-    /// the consumer's helper fail); a failure of the consumer itself propagates.
+    /// the consumer's helper fail); a failure of the consumer itself propagates. The tar's bytes are told to <paramref name="progress"/>.
     /// </summary>
     public static async Task<IReadOnlyList<string>> ProblemsAsync(
-        IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, Func<Stream, TarStats, CancellationToken, Task>? consume, CancellationToken cancellationToken)
+        IBackupStore store, BackupSet set, ArchiveInfo archive, ArchiveKey? key, Func<Stream, TarStats, CancellationToken, Task>? consume, CancellationToken cancellationToken,
+        ProgressMeter? progress = null)
     {
+        progress?.Volume(archive.Volume);
         ItemReader reader;
         try
         {
@@ -38,7 +41,7 @@ public static class ArchiveRead
             HelperFailedException? helperFailure = null;
             try
             {
-                var bounded = new BoundedTarStream(reader.Plaintext, archive.Files, archive.ContentBytes, archive.TarBytes, $"archive '{archive.File}' of '{archive.Volume}'");
+                var bounded = new BoundedTarStream(reader.Plaintext, archive.Files, archive.ContentBytes, archive.TarBytes, $"archive '{archive.File}' of '{archive.Volume}'", progress);
                 var tar = new DamageStream(bounded, archive);
                 if (consume is not null)
                 {

@@ -3,6 +3,7 @@ using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -39,6 +40,9 @@ public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, Consistency
 /// </summary>
 public sealed class BackupOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log, TimeProvider clock)
 {
+    /// <summary>Where the run's progress goes (none: no estimate is made either).</summary>
+    public IProgressSink? Progress { get; init; }
+
     /// <summary>The plan of a backup, touching nothing (for --dry-run).</summary>
     public async Task<BackupPlan> PlanAsync(BackupRequest request, CancellationToken cancellationToken)
     {
@@ -58,8 +62,10 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
 
         // Where each archive goes in its chain is settled before anything is stopped (it reads only the store).
         var chains = await ChooseChainsAsync(request, plan.Sources, createdAt, cancellationToken);
+        using var progress = Progress is null ? null
+            : ProgressMeter.Start(Progress, "backup", await SourceSizes.EstimateAsync(engine, store, plan.Sources, chains, log, cancellationToken));
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, id, plan.Consistency, "nothing was backed up", log, cancellationToken, request.StopTimeout);
-        await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log);
+        await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log) { Progress = progress };
         await window.WhileStoppedAsync(async ct =>
         {
             foreach (var (source, chain) in plan.Sources.Zip(chains))
@@ -68,6 +74,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             }
 
             writer.RequireArchives();
+            progress?.Finish();
             return writer.Archives;
         }, cancellationToken);
         var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);

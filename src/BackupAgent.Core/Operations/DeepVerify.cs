@@ -4,6 +4,7 @@ using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -26,7 +27,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
     /// What is wrong with the last archive of <paramref name="chain"/> (full first): every archive of it is read once,
     /// into the scratch volume in order, and the result compared with the index of the whole tree at that point.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ProblemsAsync(IReadOnlyList<ChainLink> chain, ArchiveKey? key, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ProblemsAsync(IReadOnlyList<ChainLink> chain, ArchiveKey? key, CancellationToken cancellationToken, ProgressMeter? progress = null)
     {
         var (set, archive) = (chain[^1].Set, chain[^1].Archive);
         if (archive.StoredTree() is not { } tree)
@@ -34,7 +35,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
             var read = new List<string>();
             foreach (var link in chain)
             {
-                read.AddRange(await ArchiveRead.ProblemsAsync(store, link.Set, link.Archive, key, null, cancellationToken));
+                read.AddRange(await ArchiveRead.ProblemsAsync(store, link.Set, link.Archive, key, null, cancellationToken, progress));
             }
 
             return [.. read, $"archive '{archive.File}' has no per-file index{(archive.Level > 0 ? " of the whole tree" : "")}: it cannot be verified deeply"];
@@ -47,7 +48,7 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         {
             log.Information("Restoring {Volume} into the scratch volume {Scratch} to compare every file", archive.Volume, scratch);
             var target = new StagedTarget(engine, scratch, StagedTarget.NewToken());
-            var problems = await target.StageChainAsync(store, chain, key, replacing: false, cancellationToken);
+            var problems = await target.StageChainAsync(store, chain, key, replacing: false, cancellationToken, progress);
             if (problems.Count > 0)
             {
                 return problems;

@@ -3,6 +3,7 @@ using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -51,6 +52,12 @@ public sealed record MigrateResult(
 /// </summary>
 public sealed class MigrateOperation(IContainerEngine source, IContainerEngine target, ContainerStopper stopper, ILogger log, TimeProvider clock, IBackupStore? via)
 {
+    /// <summary>
+    /// Where the run's progress goes: the tar bytes read from the sources (and, with a via store, then those restored
+    /// from it), of a total estimated as a backup's is.
+    /// </summary>
+    public IProgressSink? Progress { get; init; }
+
     public async Task<MigrateResult> RunAsync(MigrateRequest request, CancellationToken cancellationToken)
     {
         await source.PrepareAsync(cancellationToken);
@@ -78,32 +85,35 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
         var createdAt = clock.GetUtcNow();
         var runId = BackupSetId.New(createdAt);
+        using var progress = Progress is null ? null
+            : ProgressMeter.Start(Progress, "migrate", await SourceSizes.EstimateAsync(source, via, sources, null, log, cancellationToken) is { } read ? read * (via is null ? 1 : 2) : null);
         await using var window = await ConsistencyWindow.OpenAsync(source, stopper, runId, consistency, "nothing was migrated", log, cancellationToken);
         List<MigratedVolume> moved;
         if (via is null)
         {
-            moved = await window.WhileStoppedAsync(ct => StreamAsync(steps, states, ct), cancellationToken, request.LeaveStopped);
+            moved = await window.WhileStoppedAsync(ct => StreamAsync(steps, states, progress, ct), cancellationToken, request.LeaveStopped);
         }
         else if (request.LeaveStopped)
         {
             // A cut-over leaves the sources stopped only once the target holds their data: until then a failure starts them again.
-            await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log);
+            await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log) { Progress = progress };
             moved = await window.WhileStoppedAsync(async ct =>
             {
                 await WriteSetAsync(writer, steps, ct);
                 var set = await writer.CommitAsync(createdAt, request.Container, [], ct);
-                return await RestoreSetAsync(set, steps, states, ct);
+                return await RestoreSetAsync(set, steps, states, progress, ct);
             }, cancellationToken, leaveStopped: true);
         }
         else
         {
             // The sources are still only while they are read into the set; it is restored on the target after.
-            await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log);
+            await using var writer = new SetWriter(source, via, runId, Compression.Zstd, null, log) { Progress = progress };
             await window.WhileStoppedAsync(ct => WriteSetAsync(writer, steps, ct), cancellationToken);
             var set = await writer.CommitAsync(createdAt, request.Container, window.Downtimes, cancellationToken);
-            moved = await RestoreSetAsync(set, steps, states, cancellationToken);
+            moved = await RestoreSetAsync(set, steps, states, progress, cancellationToken);
         }
 
+        progress?.Finish();
         var problems = await window.CloseAsync();
         foreach (var definition in definitions)
         {
@@ -234,13 +244,14 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
     /// Streams each source's tar from a helper on the source into a helper that stages it on the target; once every
     /// target is staged they are swapped in (or, on a failure, all left as they were), then compared.
     /// </summary>
-    private async Task<List<MigratedVolume>> StreamAsync(IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    private async Task<List<MigratedVolume>> StreamAsync(IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, ProgressMeter? progress, CancellationToken cancellationToken)
     {
         var read = new (List<TarIndexEntry> Expected, TarStats Stats, string Sha256)[steps.Count];
         var targets = steps.Zip(states, (step, state) => new StagedRestore(step.Target, StagedTarget.NewToken(), state.Create, Committing: false)).ToList();
         await StagedTarget.StageThenSwapAsync(target, targets, (i, ct) => CreateTargetAsync(steps[i], ct), async (staged, i, ct) =>
         {
             var (step, state) = (steps[i], states[i]);
+            progress?.Volume(step.Source.Volume);
             log.Information("Streaming {Volume} into {Target} on {Endpoint}", step.Source.Volume, step.Target, target.Endpoint);
             await using var reader = await step.Source.Reader.StartAsync(source, $"reading '{step.Source.Volume}' on {source.Endpoint}", ct);
             var expected = new List<TarIndexEntry>();
@@ -248,7 +259,7 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
             {
                 expected.Add(entry);
                 return ValueTask.CompletedTask;
-            });
+            }, progress: progress);
             await using var hashed = new HashingStream(tar);
 
             // The writer first: if it died, the reader may be blocked on its output (disposing it ends it).
@@ -285,13 +296,15 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
     }
 
     /// <summary>Restores the via store's set (a set that stays, as a backup) on the target, then compares each target with its archive's index.</summary>
-    private async Task<List<MigratedVolume>> RestoreSetAsync(BackupSet set, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, CancellationToken cancellationToken)
+    private async Task<List<MigratedVolume>> RestoreSetAsync(
+        BackupSet set, IReadOnlyList<MigrateStep> steps, IReadOnlyList<TargetCheck.State> states, ProgressMeter? progress, CancellationToken cancellationToken)
     {
         log.Information("Backup set {SetId} written to {Store}; restoring it on {Endpoint}", set.Id, via!.Location, target.Endpoint);
+        progress?.Expect(set.Archives.Sum(a => a.TarBytes));
         var restoreSteps = steps.Zip(set.Archives, states).Select(s => (new RestoreStep(s.Second, s.First.Target), s.Third)).ToList();
         // The set is this run's own, held in memory and never read back as a manifest: the target volumes get the
         // driver options of the live source volumes (trusted like the source engine).
-        await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, trusted: true, journal: null, log, cancellationToken);
+        await RestoreOperation.RestoreAsync(target, via, set, restoreSteps, null, trusted: true, journal: null, log, cancellationToken, progress: progress);
         var moved = new List<MigratedVolume>();
         foreach (var ((step, state), archive) in steps.Zip(states).Zip(set.Archives))
         {

@@ -1,6 +1,7 @@
 using BackupAgent.Core.Consistency;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
@@ -37,6 +38,9 @@ public sealed record RestoredVolume(string Volume, string Target, bool Created, 
 /// </summary>
 public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store, ContainerStopper stopper, ILogger log)
 {
+    /// <summary>Where the run's progress goes; its total is the tar bytes the manifests declare.</summary>
+    public IProgressSink? Progress { get; init; }
+
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
         var catalog = new BackupCatalog(store);
@@ -58,11 +62,12 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var steps = plan.Steps.Zip(states).ToList();
 
         // No hooks: those are a backup's. The users of the targets are stopped, and started again once their targets are swapped.
+        using var progress = ProgressMeter.Start(Progress, "restore", chains.SelectMany(c => c).Sum(l => l.Archive.TarBytes));
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, runId, new ConsistencyPlan(StopOrder.Sort(users), [], []), "nothing was restored", log, cancellationToken);
         await window.WhileStoppedAsync(async ct =>
         {
             await RestoreAsync(engine, store, set, steps, request.Key, request.TrustVolumeOptions,
-                (restores, c) => stopper.JournalRestoresAsync(runId, restores, c), log, ct, chains);
+                (restores, c) => stopper.JournalRestoresAsync(runId, restores, c), log, ct, chains, progress);
             return steps.Count;
         }, cancellationToken);
         if (await window.CloseAsync() is { Count: > 0 } problems)
@@ -110,7 +115,8 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
     /// </summary>
     internal static async Task RestoreAsync(
         IContainerEngine engine, IBackupStore store, BackupSet set, IReadOnlyList<(RestoreStep Step, TargetCheck.State State)> steps, ArchiveKey? key, bool trusted,
-        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken, IReadOnlyList<IReadOnlyList<ChainLink>>? chains = null)
+        Func<IReadOnlyList<StagedRestore>, CancellationToken, Task>? journal, ILogger log, CancellationToken cancellationToken, IReadOnlyList<IReadOnlyList<ChainLink>>? chains = null,
+        ProgressMeter? progress = null)
     {
         log.Information("Restoring {Count} archive(s) of set {SetId}, each checked as it is read, before any target is changed", steps.Count, set.Id);
         var targets = steps.Select(s => new StagedRestore(s.Step.Target, StagedTarget.NewToken(), s.State.Create, Committing: false)).ToList();
@@ -122,12 +128,13 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         }, async (target, i, ct) =>
         {
             var (step, state) = steps[i];
-            var problems = await target.StageChainAsync(store, chains?[i] ?? [new ChainLink(set, step.Archive)], key, replacing: state.NonEmpty, ct);
+            var problems = await target.StageChainAsync(store, chains?[i] ?? [new ChainLink(set, step.Archive)], key, replacing: state.NonEmpty, ct, progress);
             if (problems.Count > 0)
             {
                 throw new BackupAgentException($"backup set '{set.Id}' cannot be restored, no volume was touched: {string.Join("; ", problems)}");
             }
         }, journal, log, cancellationToken);
+        progress?.Finish();
 
         foreach (var (step, _) in steps)
         {

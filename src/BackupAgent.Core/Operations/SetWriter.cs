@@ -3,6 +3,7 @@ using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -24,13 +25,16 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
 
     public IReadOnlyList<ArchiveInfo> Archives => _archives;
 
+    /// <summary>The run's progress, told of every tar byte read.</summary>
+    public ProgressMeter? Progress { get; init; }
+
     /// <summary>Archives one source into the set; null when it is not a directory (skipped with a warning).</summary>
     public Task<ArchiveInfo?> WriteAsync(BackupSource source, CancellationToken cancellationToken) => WriteAsync(source, null, cancellationToken);
 
     /// <summary>As <see cref="WriteAsync(BackupSource, CancellationToken)"/>; given <paramref name="chain"/>, the archive takes its place in a chain (docs/incremental.md).</summary>
     internal async Task<ArchiveInfo?> WriteAsync(BackupSource source, ChainStart? chain, CancellationToken cancellationToken)
     {
-        var archive = await new SourceArchiver(engine, store, log).ArchiveAsync(id, source, compression, key, chain, cancellationToken);
+        var archive = await new SourceArchiver(engine, store, log, Progress).ArchiveAsync(id, source, compression, key, chain, cancellationToken);
         if (archive is not null)
         {
             _archives.Add(archive);

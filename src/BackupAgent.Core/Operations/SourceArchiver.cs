@@ -3,6 +3,7 @@ using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -14,7 +15,7 @@ namespace BackupAgent.Core.Operations;
 /// and compressed, encrypted and hashed on its way into the store on a second thread; the per-file index is written
 /// beside the archive as its entries pass, and committed (with its own size and SHA-256) only once the archive is.
 /// </summary>
-internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store, ILogger log)
+internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store, ILogger log, ProgressMeter? progress = null)
 {
     /// <summary>
     /// Returns the archive, or null when the source is not a directory (skipped with a warning). Given a
@@ -138,6 +139,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         string? root = null;
         var file = SetLayout.ArchiveFile(source.FileStem, compression, key?.Format);
         var indexFile = SetLayout.IndexFile(file, key?.Format);
+        progress?.Volume(source.Volume);
         log.Information("Reading {Kind} {Volume} into {File}", source.Kind, source.Volume, file);
 
         await using var index = new IndexWriter(store, SetLayout.Item(setId, indexFile), key, cancellationToken);
@@ -149,12 +151,12 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             {
                 await using var reader = await helper.StartAsync(engine, $"reading {source.Kind.ToString().ToLowerInvariant()} '{source.Volume}'", ct);
                 await using var archive = written = new ArchiveWriter(output, compression, key);
-                var tar = tree is null ? new TarStatsStream(reader.Tar, index.AddAsync)
+                var tar = tree is null ? new TarStatsStream(reader.Tar, index.AddAsync, progress: progress)
                     : new TarStatsStream(reader.Tar, async (entry, c) =>
                     {
                         tree.Add(entry);
                         await index.AddAsync(entry, c);
-                    }, tree.AddDumpDir);
+                    }, tree.AddDumpDir, progress);
                 await OverlappedCopy.CopyAsync(tar, archive.Input, ct);
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;

@@ -3,6 +3,7 @@ using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using Serilog;
 
@@ -52,16 +53,17 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
 
     /// <summary>
     /// Stages a chain (docs/incremental.md), full first, each level onto it, every archive verified at the end of its
-    /// single read; returns the problems of the first damaged one (nothing staged is swapped in then).
+    /// single read; returns the problems of the first damaged one (nothing staged is swapped in then). Their tars' bytes are told to <paramref name="progress"/>.
     /// </summary>
-    public async Task<IReadOnlyList<string>> StageChainAsync(Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> StageChainAsync(
+        Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken, ProgressMeter? progress = null)
     {
         for (var i = 0; i < chain.Count; i++)
         {
             var (set, archive) = (chain[i].Set, chain[i].Archive);
             var step = chain.Count == 1 ? StageStep.Full : i == 0 ? StageStep.First : StageStep.Next;
             var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
-                (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct, step), cancellationToken);
+                (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct, step), cancellationToken, progress);
             if (problems.Count > 0)
             {
                 return chain.Count == 1 ? problems : [.. problems.Select(p => $"{p} (set '{set.Id}', level {archive.Level} of the chain)")];

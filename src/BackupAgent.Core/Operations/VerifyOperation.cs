@@ -1,5 +1,6 @@
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Engine;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Sets;
 using BackupAgent.Core.Storage;
 using Serilog;
@@ -27,6 +28,9 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
 
     /// <summary>Take an encrypted set whose manifest carries no MAC (made by an agent older than the MAC), with a warning.</summary>
     public bool AcceptWithoutMac { get; init; }
+
+    /// <summary>Where the run's progress goes; its total is the tar bytes the manifests declare.</summary>
+    public IProgressSink? Progress { get; init; }
 
     public async Task<VerifyResult> RunAsync(string? backupId, ArchiveKey? key, CancellationToken cancellationToken)
     {
@@ -59,11 +63,12 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
         }
 
         var verdicts = new List<ArchiveVerdict>();
+        using var progress = ProgressMeter.Start(Progress, "verify", chains.Values.Sum(c => c.Sum(l => l.Archive.TarBytes)));
         foreach (var archive in set.Archives)
         {
             var problems = !chains.TryGetValue(archive, out var chain) ? [_chainProblems[archive]]
-                : deep is not null ? await deep.ProblemsAsync(chain, key, cancellationToken)
-                : await ChainProblemsAsync(chain, key, cancellationToken);
+                : deep is not null ? await deep.ProblemsAsync(chain, key, cancellationToken, progress)
+                : await ChainProblemsAsync(chain, key, cancellationToken, progress);
 
             foreach (var problem in problems)
             {
@@ -73,6 +78,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
             verdicts.Add(new ArchiveVerdict(archive, problems));
         }
 
+        progress?.Finish();
         return new VerifyResult(set, verdicts, unreadable);
     }
 
@@ -102,12 +108,12 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
     }
 
     /// <summary>Reads every archive of a chain once, checking each against its manifest.</summary>
-    private async Task<IReadOnlyList<string>> ChainProblemsAsync(IReadOnlyList<ChainLink> chain, ArchiveKey? key, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ChainProblemsAsync(IReadOnlyList<ChainLink> chain, ArchiveKey? key, CancellationToken cancellationToken, ProgressMeter? progress)
     {
         var problems = new List<string>();
         foreach (var link in chain)
         {
-            var found = await ArchiveRead.ProblemsAsync(store, link.Set, link.Archive, key, null, cancellationToken);
+            var found = await ArchiveRead.ProblemsAsync(store, link.Set, link.Archive, key, null, cancellationToken, progress);
             problems.AddRange(chain.Count == 1 ? found : found.Select(p => $"{p} (set '{link.Set.Id}', level {link.Archive.Level} of the chain)"));
         }
 

@@ -35,7 +35,7 @@ public sealed class BackupJobKind : IJobKind
             var what = request.Container is { } c ? $"container {c}" : $"volume(s) {string.Join(", ", request.Volumes)}";
             try
             {
-                var operation = new BackupOperation(engine, store, run.Factory.OpenStopper(engine, run.Log), run.Log, TimeProvider.System);
+                var operation = new BackupOperation(engine, store, run.Factory.OpenStopper(engine, run.Log), run.Log, TimeProvider.System) { Progress = run.Progress };
                 var set = await operation.RunAsync(
                     request with
                     {

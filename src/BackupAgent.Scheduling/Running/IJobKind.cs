@@ -1,4 +1,5 @@
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Progress;
 using BackupAgent.Core.Storage;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Wiring;
@@ -25,6 +26,9 @@ public sealed record JobRun(JobOptions Job, AgentOptions Agent, string RunId, IL
 {
     /// <summary>The job's destination, relative paths resolved against the configuration file's directory.</summary>
     public string Destination => Destinations.Resolve(Agent, Job.Destination!)!;
+
+    /// <summary>Where an operation of the run reports its progress: plain log lines, once it has lasted <see cref="PlainProgress.LongRun"/> (a new renderer each time).</summary>
+    public IProgressSink Progress => new PlainProgress(Log, TimeProvider.System, PlainProgress.LongRun);
 
     /// <summary>Opens the job's destination store.</summary>
     public IBackupStore OpenDestination() => Factory.OpenStore(Destination, $"the destination of job {Job.Name}", forWriting: true, Log);

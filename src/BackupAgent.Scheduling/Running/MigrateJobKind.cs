@@ -50,7 +50,7 @@ public sealed class MigrateJobKind : IJobKind
         foreach (var request in requests)
         {
             // The operation takes the locks of the source and target volumes.
-            var operation = new MigrateOperation(source, target, run.Factory.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via);
+            var operation = new MigrateOperation(source, target, run.Factory.OpenStopper(source, run.Log), run.Log, TimeProvider.System, via) { Progress = run.Progress };
             results.Add(await operation.RunAsync(request with { Force = true, Stop = job.Stop, DryRun = dryRun }, cancellationToken));
         }
 

@@ -21,7 +21,7 @@ public sealed class VerifyJobKind : IJobKind
         var job = run.Job;
         var store = run.OpenDestination();
         await using var engine = job.Deep ? run.Factory.OpenEngine(run.Log) : null;
-        var result = await new VerifyOperation(store, run.Log, engine).RunAsync("latest", JobKeys.Of(job), cancellationToken);
+        var result = await new VerifyOperation(store, run.Log, engine) { Progress = run.Progress }.RunAsync("latest", JobKeys.Of(job), cancellationToken);
         var failures = new List<string>();
         if (result.Archives.SelectMany(a => a.Problems).ToList() is { Count: > 0 } problems)
         {

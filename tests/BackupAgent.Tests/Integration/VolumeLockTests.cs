@@ -22,12 +22,19 @@ public sealed class VolumeLockTests : IAsyncLifetime
             .RootElement.GetProperty("id").GetString()!;
         await TestScope.ShellInVolumeAsync(volume, "echo v2 > /d/data");
 
-        // A slow backup: its pre-backup hook takes 5 s, under the lock, before the app is stopped and the volume read.
-        var app = await _scope.RunContainerAsync("locked-app", ["-v", $"{volume}:/d", "--label", "backup-agent.pre-backup=sleep 5"], "while true; do sleep 1; done");
+        // A backup that holds the lock until the test lets it go: its pre-backup hook, under the lock, before the app is
+        // stopped and the volume read, waits for a file that the test makes in the app's own file system (not the volume)
+        // once the restore says it waits. No fixed sleep that a slow machine could outlast before the restore comes.
+        var app = await _scope.RunContainerAsync("locked-app", ["-v", $"{volume}:/d", "--label", "backup-agent.pre-backup=until [ -e /tmp/go ]; do sleep 0.1; done"],
+            "while true; do sleep 1; done");
         await using var backup = AgentProcess.Start("backup", "--to", _scope.Backups, "--volume", volume, "--stop", "--json", "--state-dir", state);
         await backup.WaitForLogAsync("Running the pre-backup hook");
 
-        var restore = await Agent.RunAsync("restore", "--from", _scope.Backups, "--backup", v1, "--volume", volume, "--force", "--state-dir", state);
+        var restoring = Agent.Start(null, CancellationToken.None, "restore", "--from", _scope.Backups, "--backup", v1, "--volume", volume, "--force", "--state-dir", state);
+        await Poll.UntilAsync(() => Task.FromResult(restoring.Result.IsCompleted || restoring.StderrSoFar.Contains($"Waiting for volume {volume}", StringComparison.Ordinal)),
+            "the restore neither waited for the volume nor ended");
+        await DockerCli.RunAsync("exec", app, "touch", "/tmp/go");
+        var restore = await restoring.Result;
         var (code, stderr) = await backup.WaitAsync();
 
         Assert.True(code == 0, stderr);

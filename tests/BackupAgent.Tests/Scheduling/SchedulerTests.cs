@@ -24,10 +24,13 @@ public sealed class SchedulerTests : IAsyncLifetime
         var job = _scope.Name("every");
         var config = ConfigFile.Write(_scope.Directory, ConfigFile.Jobs(ConfigFile.Job(job, "0/3 * * * * ?", _scope.Backups, volume)));
 
-        var result = await RunAgentForAsync(TimeSpan.FromSeconds(14), config);
+        // Until two scheduled runs have ended (however long the machine takes for them), not for a fixed time.
+        var result = await RunAgentWhileAsync(config, agent => WaitForAsync(
+            async () => (await ListAsync()).Count >= 2 && Runs(job).Count(r => r.Outcome == RunOutcome.Succeeded && r.Trigger == "schedule") >= 2,
+            "two scheduled runs that succeeded", agent));
 
         var sets = await ListAsync();
-        Assert.True(sets.Count >= 2, $"expected at least 2 backup sets after 14 s, found {sets.Count}:\n{result}");
+        Assert.True(sets.Count >= 2, $"expected at least 2 backup sets, found {sets.Count}:\n{result}");
         Assert.All(sets, s => Assert.Equal(volume, s.Archives.Single().Volume));
         var runs = new RunHistory(State).Runs(job);
         Assert.True(runs.Count(r => r.Outcome == RunOutcome.Succeeded && r.Trigger == "schedule") >= 2, result.ToString());
@@ -45,7 +48,12 @@ public sealed class SchedulerTests : IAsyncLifetime
             ConfigFile.Job(first, "* * * * * ?", _scope.Backups, volume),
             ConfigFile.Job(second, "* * * * * ?", _scope.Backups, volume)));
 
-        var result = await RunAgentForAsync(TimeSpan.FromSeconds(16), config);
+        // Until each job has succeeded and a run of one has waited for a run of the other (their runs overlap in time,
+        // which the volume's lock allows only by making one wait): what is asserted below, reached at this machine's pace.
+        var result = await RunAgentWhileAsync(config, agent => WaitForAsync(
+            async () => (await ListAsync()).Count > 0 && Runs(first) is var a && Runs(second) is var b &&
+                        a.Any(r => r.Outcome == RunOutcome.Succeeded) && b.Any(r => r.Outcome == RunOutcome.Succeeded) && Overlap(a, b),
+            "a success of each job and a run of one waiting for the other", agent));
 
         var history = new RunHistory(State);
         foreach (var job in new[] { first, second })
@@ -106,7 +114,7 @@ public sealed class SchedulerTests : IAsyncLifetime
         var (data, container, broken) = ("", "", "");
         var result = await RunAgentWhileAsync(config, async agent =>
         {
-            await Task.Delay(1500);
+            await WaitForAsync(() => Task.FromResult(agent.StderrSoFar.Contains(" is scheduled ", StringComparison.Ordinal)), "the agent's start", agent);
             data = await _scope.CreateVolumeAsync("own-data");
             container = await _scope.CreateContainerAsync("own", "-v", $"{data}:/data", "--label", "backup-agent.enable=true",
                 "--label", "backup-agent.schedule=0/2 * * * * ?", "--label", $"backup-agent.destination={_scope.Backups}");
@@ -133,7 +141,9 @@ public sealed class SchedulerTests : IAsyncLifetime
             await Task.Delay(200);
         }
 
-        var result = await RunAgentForAsync(TimeSpan.FromSeconds(8), config);
+        // Until the catch-up run has ended (the history exists since the run --once above), not for a fixed time.
+        var result = await RunAgentWhileAsync(config, agent => WaitForAsync(
+            () => Task.FromResult(Runs(job).Any(r => r.Trigger == "catch-up" && r.Outcome != RunOutcome.Running)), "the catch-up run's end", agent));
 
         var runs = new RunHistory(State).Runs(job);
         Assert.True(runs.Count(r => r.Trigger == "catch-up" && r.Outcome == RunOutcome.Succeeded) == 1, result.ToString());
@@ -151,8 +161,9 @@ public sealed class SchedulerTests : IAsyncLifetime
         var byCommand = await Agent.SucceedAsync("backup", "--job", job, "--config", config);
         Assert.Contains($"job {job} run ", byCommand.Stdout);
 
-        // A restart of the agent: it starts, finds its history, stops.
-        await RunAgentForAsync(TimeSpan.FromSeconds(3), config);
+        // A restart of the agent: it starts, finds its history, stops (once it has started, however long that takes).
+        await RunAgentWhileAsync(config, agent => WaitForAsync(
+            () => Task.FromResult(agent.StderrSoFar.Contains($"Job {job} (", StringComparison.Ordinal) && agent.StderrSoFar.Contains(" is scheduled ", StringComparison.Ordinal)), "the agent's start", agent));
 
         var status = await Agent.SucceedAsync("status", "--config", config, "--json");
         var entry = JsonDocument.Parse(status.Stdout).RootElement.EnumerateArray().Single();
@@ -195,14 +206,6 @@ public sealed class SchedulerTests : IAsyncLifetime
         Assert.Contains("Could not notify the webhook", ok.Stderr);
     }
 
-    private async Task<AgentResult> RunAgentForAsync(TimeSpan time, string config)
-    {
-        using var stop = new CancellationTokenSource(time);
-        var result = await Agent.RunAsync(stop.Token, "run", "--config", config);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result;
-    }
-
     /// <summary>A volume, and a configuration with one job backing it up on <paramref name="cron"/>.</summary>
     private async Task<(string Volume, string Job, string Config)> OneJobAsync(string stem, string cron)
     {
@@ -212,16 +215,27 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     /// <summary>Runs the agent while <paramref name="during"/> acts and waits, then stops it as SIGTERM would; it must exit 0.</summary>
-    private static async Task<AgentResult> RunAgentWhileAsync(string config, Func<Task<AgentResult>, Task> during)
+    private static async Task<AgentResult> RunAgentWhileAsync(string config, Func<RunningAgent, Task> during)
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var agent = Agent.RunAsync(stop.Token, "run", "--config", config);
+        var agent = Agent.Start(null, stop.Token, "run", "--config", config);
         await during(agent);
         await stop.CancelAsync();
-        var result = await agent;
+        var result = await agent.Result;
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
     }
+
+    /// <summary>
+    /// The job's runs in the agent's history. Read only once the history exists and its schema is made (after the
+    /// agent's first run started): two processes making the schema at once would both add its late columns.
+    /// </summary>
+    private IReadOnlyList<RunRecord> Runs(string job) =>
+        File.Exists(Path.Combine(State, "history.db")) ? new RunHistory(State).Runs(job) : [];
+
+    /// <summary>Whether an ended run in <paramref name="a"/> and one in <paramref name="b"/> were under way at the same time.</summary>
+    private static bool Overlap(IReadOnlyList<RunRecord> a, IReadOnlyList<RunRecord> b) =>
+        a.Any(x => x.FinishedAt is { } xEnd && b.Any(y => y.FinishedAt is { } yEnd && x.StartedAt < yEnd && y.StartedAt < xEnd));
 
     private async Task<IReadOnlyList<BackupSet>> ListAsync()
     {
@@ -234,17 +248,17 @@ public sealed class SchedulerTests : IAsyncLifetime
         return JsonSerializer.Deserialize<List<BackupSet>>(list.Stdout, BackupCatalog.Json)!;
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Task<AgentResult> agent)
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, RunningAgent agent)
     {
         var deadline = DateTime.UtcNow.AddSeconds(45);
         while (!await condition())
         {
-            if (agent.IsCompleted)
+            if (agent.Result.IsCompleted)
             {
-                Assert.Fail($"the agent stopped while waiting for {what}:\n{await agent}");
+                Assert.Fail($"the agent stopped while waiting for {what}:\n{await agent.Result}");
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"no {what} within 45 s");
+            Assert.True(DateTime.UtcNow < deadline, $"no {what} within 45 s:\n{agent.StderrSoFar}");
             await Task.Delay(500);
         }
     }

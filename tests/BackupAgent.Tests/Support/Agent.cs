@@ -20,18 +20,30 @@ public static class Agent
     public static Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
         RunWithAsync(environment, CancellationToken.None, args);
 
-    public static async Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, CancellationToken stop, params string[] args)
+    public static Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string?>? environment, CancellationToken stop, params string[] args) =>
+        Start(environment, stop, args).Result;
+
+    /// <summary>
+    /// Starts a run that the test watches while it goes on (<see cref="RunningAgent.StderrSoFar"/>: its log so far), e.g.
+    /// to stop the scheduled agent only once it has started, whatever time that takes on this machine.
+    /// </summary>
+    public static RunningAgent Start(IReadOnlyDictionary<string, string?>? environment, CancellationToken stop, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        var stdout = new LiveWriter();
+        var stderr = new LiveWriter();
         Func<string, string?> lookup = environment is null
             ? Environment.GetEnvironmentVariable
             : name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
         var console = new AgentConsole(stdout, stderr, lookup, IsTerminal: false);
-        var code = await AgentCli.RunAsync(args, console, stop);
-        var result = new AgentResult(code, stdout.ToString(), stderr.ToString());
-        Secrets.AssertNotIn(result.Stdout + result.Stderr, $"backup-agent {string.Join(' ', args)}");
-        return result;
+        return new RunningAgent(stderr, RunAsync());
+
+        async Task<AgentResult> RunAsync()
+        {
+            var code = await AgentCli.RunAsync(args, console, stop);
+            var result = new AgentResult(code, stdout.ToString(), stderr.ToString());
+            Secrets.AssertNotIn(result.Stdout + result.Stderr, $"backup-agent {string.Join(' ', args)}");
+            return result;
+        }
     }
 
     /// <summary>Runs and asserts exit code 0, showing the whole output when it is not.</summary>
@@ -43,4 +55,12 @@ public static class Agent
         Assert.True(result.ExitCode == 0, $"backup-agent {string.Join(' ', args)} failed:\n{result}");
         return result;
     }
+}
+
+/// <summary>An in-process run of the CLI under way: its log so far, and its result once it ends.</summary>
+public sealed class RunningAgent(LiveWriter stderr, Task<AgentResult> result)
+{
+    public Task<AgentResult> Result { get; } = result;
+
+    public string StderrSoFar => stderr.ToString();
 }
