@@ -281,6 +281,10 @@ public sealed partial class DockerEngine : IContainerEngine
         }
     }, cancellationToken);
 
+    /// <summary>A helper's work file lives beside its FIFO: only where helpers reach the agent's run directory.</summary>
+    public Task<bool> CanShareFilesAsync(CancellationToken cancellationToken) => CallAsync(async (client, ct) =>
+        _output == HelperOutput.Fifo && await PlacementAsync(client, ct) is not null, cancellationToken);
+
     /// <summary>Where this engine's helpers find the agent's FIFOs (null: they cannot, and the attach stream serves); found once.</summary>
     private async Task<FifoPlacement?> PlacementAsync(DockerClient client, CancellationToken cancellationToken)
     {

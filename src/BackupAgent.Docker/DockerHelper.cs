@@ -86,6 +86,13 @@ internal sealed class DockerHelper : IHelper
             binds.Add($"{fifo.HostDirectory}:{HelperFifo.ContainerDirectory}:{(fifo.ForInput ? "ro" : "rw")}");
         }
 
+        if (spec.WorkFile is { } work)
+        {
+            // Only the one file, writable: the helper sees nothing else of the agent's directory through it.
+            var onHost = fifo?.PutWorkFile(work.Content.Span) ?? throw new InvalidOperationException("a helper gets a work file only through the run directory of its FIFO");
+            binds.Add($"{onHost}:{work.ContainerPath}:rw");
+        }
+
         var create = new CreateContainerParameters
         {
             Name = $"backup-agent-helper-{Guid.NewGuid():N}"[..32],
@@ -214,6 +221,8 @@ internal sealed class DockerHelper : IHelper
 
         _stream.CloseWrite();
     }
+
+    public Stream TakeWorkFile() => _fifo?.TakeWorkFile() ?? throw new InvalidOperationException("the helper has no work file");
 
     public async Task<HelperExit> WaitAsync(CancellationToken cancellationToken)
     {

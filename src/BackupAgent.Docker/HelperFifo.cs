@@ -8,7 +8,8 @@ namespace BackupAgent.Docker;
 /// directory of the host, bind-mounted into the helper, which its command writes its stdout into (or reads its stdin
 /// from) instead of Docker's attach stream. The agent opens its end as soon as the helper is started; if the helper
 /// exits before it opened its own, <see cref="UnblockAsync"/> opens and closes the other end so that the agent's open
-/// returns instead of waiting forever. Disposing removes the FIFO and its directory, on every path.
+/// returns instead of waiting forever. Beside the FIFO it may hold the helper's work file (<see cref="PutWorkFile"/>,
+/// GNU tar's snapshot file). Disposing removes the FIFO, the work file and their directory, on every path.
 /// </summary>
 internal sealed class HelperFifo : IAsyncDisposable
 {
@@ -27,9 +28,13 @@ internal sealed class HelperFifo : IAsyncDisposable
     /// <summary>The wrapper's exit code when it cannot open the FIFO (the command never ran).</summary>
     public const int CannotOpen = 126;
 
+    /// <summary>The name of the helper's work file in the FIFO's directory.</summary>
+    private const string WorkFileName = "work";
+
     private readonly string _directory;
     private readonly string _path;
     private Task<FileStream>? _open;
+    private FileStream? _work;
 
     private HelperFifo(string directory, string onEngineHost, bool forInput)
     {
@@ -176,6 +181,45 @@ internal sealed class HelperFifo : IAsyncDisposable
 
     public const int PipeBytes = 1 << 20;
 
+    /// <summary>
+    /// Makes the helper's work file beside the FIFO, holding <paramref name="content"/>, with the FIFO's mode (0606:
+    /// a helper that is not its owner rewrites it through the "other" bits; the 0700 directory keeps everyone else out).
+    /// The agent keeps the handle it made it with and reads it back through that (<see cref="TakeWorkFile"/>): a helper
+    /// that replaced the file (a symlink, another inode) changes nothing the agent reads. Returns the file's path on
+    /// the engine's host, which the helper bind-mounts.
+    /// </summary>
+    public string PutWorkFile(ReadOnlySpan<byte> content)
+    {
+        try
+        {
+            _work = new FileStream(Path.Combine(_directory, WorkFileName), new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.ReadWrite,
+                BufferSize = 0,
+                UnixCreateMode = (UnixFileMode)HelperFifoMode,
+            });
+            File.SetUnixFileMode(_work.SafeFileHandle, (UnixFileMode)HelperFifoMode); // the create mode is masked by the umask
+            _work.Write(content);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupAgentException($"cannot create the helper's work file in {_directory}: {e.Message} (set BACKUP_AGENT_RUN_DIR, or BACKUP_AGENT_HELPER_OUTPUT=attach)", inner: e);
+        }
+
+        return Path.Join(HostDirectory, WorkFileName);
+    }
+
+    /// <summary>The work file as the helper left it, from its start; the caller owns it (it stays readable once the directory is removed).</summary>
+    public Stream TakeWorkFile()
+    {
+        var work = _work ?? throw new InvalidOperationException("the helper has no work file");
+        _work = null;
+        work.Position = 0;
+        return work;
+    }
+
     /// <summary>Lets the agent's open still waiting for the helper's end return: for a helper that exited without opening it.</summary>
     public async Task UnblockAsync()
     {
@@ -204,6 +248,11 @@ internal sealed class HelperFifo : IAsyncDisposable
             await _open.Result.DisposeAsync();
         }
 
+        if (_work is not null)
+        {
+            await _work.DisposeAsync();
+        }
+
         RemoveFiles();
     }
 
@@ -212,6 +261,7 @@ internal sealed class HelperFifo : IAsyncDisposable
         try
         {
             File.Delete(_path);
+            File.Delete(Path.Combine(_directory, WorkFileName));
             if (Directory.Exists(_directory))
             {
                 Directory.Delete(_directory);

@@ -81,6 +81,13 @@ public interface IHelperEngine
 
     /// <summary>Creates and starts a helper container. Dispose it to remove it, on every path.</summary>
     Task<IHelper> StartHelperAsync(HelperSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether this engine's helpers can be handed a file of the agent's (<see cref="HelperSpec.WorkFile"/>): only
+    /// where they reach the agent's run directory (a local engine, the FIFO path). Elsewhere a job moves such a file
+    /// through a scratch volume of its own.
+    /// </summary>
+    Task<bool> CanShareFilesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The engine's images (a migration copies those the target lacks).</summary>
@@ -143,7 +150,19 @@ public sealed record HelperSpec(string Purpose, IReadOnlyList<string> Command)
     /// capabilities their work needs: reading any file, and for writers setting owners and modes; never mknod.
     /// </summary>
     public bool Writes { get; init; }
+
+    /// <summary>A small file the helper works on in place (GNU tar's snapshot file); only where <see cref="IHelperEngine.CanShareFilesAsync"/>.</summary>
+    public HelperWorkFile? WorkFile { get; init; }
 }
+
+/// <summary>
+/// A file of the agent's that a helper reads and rewrites in place at <paramref name="ContainerPath"/> (its only
+/// writable path besides /tmp), starting as <paramref name="Content"/> (empty: a new file). The engine makes it in
+/// the agent's own private run directory, never in a path named by anything else, and bind-mounts that one file; the
+/// agent reads it back through the handle it made it with (<see cref="IHelper.TakeWorkFile"/>), so nothing a helper
+/// does in that directory decides what the agent reads.
+/// </summary>
+public sealed record HelperWorkFile(string ContainerPath, ReadOnlyMemory<byte> Content);
 
 /// <summary>
 /// A volume (by name) or a host directory (absolute path) mounted into a helper. A volume is mounted as it is: the
@@ -166,6 +185,12 @@ public interface IHelper : IAsyncDisposable
 
     /// <summary>Waits for the helper to exit; returns its exit code and the end of its standard error.</summary>
     Task<HelperExit> WaitAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The helper's <see cref="HelperSpec.WorkFile"/> as it left it, from its start (after <see cref="WaitAsync"/>).
+    /// The caller owns the stream; it stays readable after the helper is disposed.
+    /// </summary>
+    Stream TakeWorkFile();
 }
 
 public sealed record HelperExit(long ExitCode, string Stderr);

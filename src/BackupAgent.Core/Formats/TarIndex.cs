@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace BackupAgent.Core.Formats;
 
@@ -22,7 +23,8 @@ public sealed record TarIndexEntry(
 /// <summary>Builds, stores and compares per-file indexes of tar streams.</summary>
 public static class TarIndex
 {
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    /// <summary>Compiled serialization (no reflection at run time): a chain's index of the whole tree is read and written at every level.</summary>
+    private static JsonTypeInfo<TarIndexEntry> Json => TarIndexJson.Default.TarIndexEntry;
 
     /// <summary>Reads a whole tar stream and indexes every entry, hashing regular files' contents.</summary>
     public static async Task<List<TarIndexEntry>> BuildAsync(Stream tar, CancellationToken cancellationToken)
@@ -134,3 +136,7 @@ public static class TarIndex
         return string.Join(", ", parts);
     }
 }
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TarIndexEntry))]
+internal sealed partial class TarIndexJson : JsonSerializerContext;

@@ -130,8 +130,9 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
         var padded = (size + Block - 1) / Block * Block;
         switch (type)
         {
-            case 'x' or 'L' or 'K':
+            case 'x' or 'g' or 'L' or 'K':
                 // GNU tar honours a record of any size; one this parser would not read could hide what follows it.
+                // A global pax record ('g') is read only to refuse what it must not carry (see OnDataEnd).
                 _extensionType = type;
                 _extension = size <= MaxExtensionBytes ? new MemoryStream((int)size)
                     : throw new InvalidDataException($"a tar extension record of {size} bytes is beyond the {MaxExtensionBytes} this agent reads");
@@ -141,9 +142,6 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
                     OnDataEnd();
                 }
 
-                return;
-            case 'g':
-                _skip = padded;
                 return;
         }
 
@@ -239,7 +237,10 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
             switch (_extensionType)
             {
                 case 'x':
-                    _pax = ParsePax(bytes);
+                    _pax = ParsePax(Unlisted(bytes));
+                    break;
+                case 'g':
+                    Unlisted(bytes);
                     break;
                 case 'L':
                     _longName = Text(bytes);
@@ -263,6 +264,18 @@ public sealed class TarStats(bool index = false, bool dumpDirs = false)
             (_pending, _hash) = (null, null);
         }
     }
+
+    /// <summary>
+    /// Refuses a pax record that carries a directory's listing (GNU.dumpdir: GNU tar's pax form of the GNU 'D'
+    /// dumpdir, which steers what its incremental extraction deletes and renames, for one entry or, in a global record,
+    /// for every one after it). The agent's own archives are GNU format and never hold one; the listings this parser
+    /// hands on for checking (<see cref="TakeDumpDirs"/>) are the 'D' entries, so one in a pax record would pass unchecked.
+    /// The record's raw bytes are searched, so that no malformed record before it hides it from the parse.
+    /// </summary>
+    private static ReadOnlySpan<byte> Unlisted(ReadOnlySpan<byte> pax) =>
+        pax.IndexOf(" GNU.dumpdir="u8) >= 0
+            ? throw new InvalidDataException("a pax header carries a directory listing (GNU.dumpdir), which this agent does not accept (its own archives list directories as GNU dumpdirs)")
+            : pax;
 
     /// <summary>A size a tar may declare: none is negative (a base-256 field with its sign bit) or beyond 2^50 (no sum may overflow).</summary>
     private static long Checked(long size) =>

@@ -33,6 +33,14 @@ internal static class HelperJob
     public static HelperSpec WithSnapshot(HelperSpec spec, string scratch) =>
         spec with { Mounts = [.. spec.Mounts, new HelperMount(scratch, SnapshotPath, ReadOnly: false)] };
 
+    /// <summary>
+    /// <paramref name="spec"/> with the snapshot file handed in as its work file at <see cref="SnapshotFile"/> (the
+    /// engine's run directory, see <see cref="HelperWorkFile"/>), holding <paramref name="snapshot"/>: the base's, or
+    /// nothing for a level 0 (GNU tar takes an empty snapshot file as a new one).
+    /// </summary>
+    public static HelperSpec WithSnapshotFile(HelperSpec spec, ReadOnlyMemory<byte> snapshot) =>
+        spec with { WorkFile = new HelperWorkFile(SnapshotFile, snapshot) };
+
     /// <summary>A helper that runs <paramref name="script"/> on <paramref name="source"/>, mounted read-only; $1 is its path.</summary>
     public static HelperSpec Reading(string purpose, string source, string script, params IEnumerable<string> args) =>
         new(purpose, Shell(script, [SourcePath, .. args])) { Mounts = [new HelperMount(source, SourcePath, ReadOnly: true)] };

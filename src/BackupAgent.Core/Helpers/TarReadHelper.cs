@@ -28,15 +28,16 @@ public sealed class TarReadHelper
         """;
 
     /// <summary>
-    /// The incremental read (docs/incremental.md): GNU tar's listed-incremental mode against the snapshot file in the
-    /// scratch volume mounted at <see cref="HelperJob.SnapshotPath"/>, which it updates. With no file there it is a
-    /// level 0. Files are known by inode only (--no-check-device): a volume's device number changes when it is
+    /// The incremental read (docs/incremental.md): GNU tar's listed-incremental mode against the snapshot file at
+    /// <see cref="HelperJob.SnapshotFile"/> (the helper's work file, or in a scratch volume), which it updates. With no
+    /// file there, or an empty one, it is a level 0. Files are known by inode only (--no-check-device): a volume's device number changes when it is
     /// mounted again (another helper, a restarted engine), and that would make every directory look new. Before it
     /// reads, a level above 0 checks that the source is the one its snapshot file was made on: the same root directory
     /// (its inode, $3), holding something whose status changed no later than the snapshot's dump time ($4, seconds): in
     /// a volume recreated under its name everything is newer (whatever inodes it reuses). Else it exits
     /// <see cref="OtherRoot"/>, having read nothing. (GNU tar also dumps every file whose status changed since, so even
-    /// a source that passes these checks wrongly loses nothing.)
+    /// a source that passes these checks wrongly loses nothing.) That check stops at the first old entry: find's list
+    /// ends when awk does (through xargs, which stops once its stat dies of the closed pipe).
     /// </summary>
     private static readonly string IncrementalScript = $$"""
         src=$1; snar=$2; root=$3; since=$4; shift 4
@@ -45,7 +46,7 @@ public sealed class TarReadHelper
         if [ -n "$root" ] && [ "$root" != "$now" ]; then
           echo "its root directory is another one than the snapshot file's (inode $now, was $root): the volume was recreated" >&2; exit {{OtherRoot}}
         fi
-        if [ -n "$since" ] && ! find "$src" -mindepth 1 -xdev -exec stat -c %Z {} + 2>/dev/null | awk -v t="$since" '$1 <= t { found = 1; exit } END { exit !found }'; then
+        if [ -n "$since" ] && ! find "$src" -mindepth 1 -xdev -print0 2>/dev/null | xargs -0 stat -c %Z 2>/dev/null | awk -v t="$since" '$1 <= t { found = 1; exit } END { exit !found }'; then
           echo "nothing in it is older than the snapshot file: the volume was recreated (or every entry of it changed)" >&2; exit {{OtherRoot}}
         fi
         /bin/tar --create --file=- --numeric-owner --listed-incremental="$snar" --no-check-device --directory="$src" --anchored --no-wildcards "$@" .
@@ -54,12 +55,12 @@ public sealed class TarReadHelper
         exit $rc
         """;
 
-    private readonly Func<string?, string[], HelperSpec> _build;
+    private readonly Func<Func<HelperSpec, HelperSpec>?, string[], HelperSpec> _build;
 
-    private TarReadHelper(Func<string?, string[], HelperSpec> build, string? snapshotScratch, string[] checks)
+    private TarReadHelper(Func<Func<HelperSpec, HelperSpec>?, string[], HelperSpec> build, Func<HelperSpec, HelperSpec>? withSnapshot, string[] checks)
     {
         _build = build;
-        Spec = build(snapshotScratch, checks);
+        Spec = build(withSnapshot, checks);
     }
 
     /// <summary>What the helper mounts and runs.</summary>
@@ -69,9 +70,9 @@ public sealed class TarReadHelper
     public static TarReadHelper OfVolume(string volume, string purpose, IReadOnlyList<string>? excludes = null)
     {
         var left = ExcludePatterns.TarArguments(excludes ?? []).ToList();
-        return new((scratch, checks) => scratch is null
+        return new((withSnapshot, checks) => withSnapshot is null
             ? HelperJob.Reading(purpose, volume, Script, left)
-            : HelperJob.WithSnapshot(HelperJob.Reading(purpose, volume, IncrementalScript, [HelperJob.SnapshotFile, .. checks, .. left]), scratch), null, []);
+            : withSnapshot(HelperJob.Reading(purpose, volume, IncrementalScript, [HelperJob.SnapshotFile, .. checks, .. left])), null, []);
     }
 
     /// <summary>
@@ -82,9 +83,9 @@ public sealed class TarReadHelper
     public static TarReadHelper OfContainerMount(string container, string mountPath, IEnumerable<string> nested, string purpose, IReadOnlyList<string>? excludes = null)
     {
         List<string> left = [.. nested.Select(p => $"--exclude=./{p}"), .. ExcludePatterns.TarArguments(excludes ?? [])];
-        return new((scratch, checks) => scratch is null
+        return new((withSnapshot, checks) => withSnapshot is null
             ? HelperJob.ReadingContainer(purpose, container, Script, [mountPath, .. left])
-            : HelperJob.WithSnapshot(HelperJob.ReadingContainer(purpose, container, IncrementalScript, [mountPath, HelperJob.SnapshotFile, .. checks, .. left]), scratch), null, []);
+            : withSnapshot(HelperJob.ReadingContainer(purpose, container, IncrementalScript, [mountPath, HelperJob.SnapshotFile, .. checks, .. left])), null, []);
     }
 
     /// <summary>
@@ -94,7 +95,18 @@ public sealed class TarReadHelper
     /// one it was made on exits <see cref="OtherRoot"/> before reading.
     /// </summary>
     public TarReadHelper Incremental(string scratch, string? root, long? since) =>
-        new(_build, scratch, [root ?? "", since?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]);
+        new(_build, spec => HelperJob.WithSnapshot(spec, scratch), Checks(root, since));
+
+    /// <summary>
+    /// The same read with the snapshot file handed to the helper as its work file (where the engine can share files:
+    /// <see cref="IHelperEngine.CanShareFilesAsync"/>), holding <paramref name="snapshot"/> (empty for a level 0); the
+    /// updated file is <see cref="Running.TakeSnapshotFile"/>. No scratch volume, no other helper.
+    /// </summary>
+    public TarReadHelper Incremental(ReadOnlyMemory<byte> snapshot, string? root, long? since) =>
+        new(_build, spec => HelperJob.WithSnapshotFile(spec, snapshot), Checks(root, since));
+
+    private static string[] Checks(string? root, long? since) =>
+        [root ?? "", since?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""];
 
     /// <summary>Starts the helper; a failure is named <paramref name="what"/> (e.g. "reading volume 'db'").</summary>
     public async Task<Running> StartAsync(IContainerEngine engine, string what, CancellationToken cancellationToken) =>
@@ -118,6 +130,9 @@ public sealed class TarReadHelper
 
         /// <summary>Waits for the helper to exit and says what its exit means (see <see cref="Interpret"/>).</summary>
         public async Task<TarRead> WaitAsync(CancellationToken cancellationToken) => Interpret(await helper.WaitAsync(cancellationToken), what);
+
+        /// <summary>The snapshot file a read with a work file left (after <see cref="WaitAsync"/>); the caller owns it.</summary>
+        public Stream TakeSnapshotFile() => helper.TakeWorkFile();
 
         public ValueTask DisposeAsync() => helper.DisposeAsync();
     }

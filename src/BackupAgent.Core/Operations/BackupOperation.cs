@@ -98,8 +98,11 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         }
 
         var catalog = new BackupCatalog(store);
-        var listing = chain.Incremental ? await catalog.ScanAsync(null, cancellationToken) : new CatalogListing([], []);
-        var identity = ChainStart.EngineHash(await engine.GetIdentityAsync(cancellationToken));
+        // The store's listing and the engine's identity are asked for at once (each is a round trip or more).
+        var scanning = chain.Incremental ? catalog.ScanAsync(null, cancellationToken) : Task.FromResult(new CatalogListing([], []));
+        var asking = engine.GetIdentityAsync(cancellationToken);
+        await Task.WhenAll(scanning, asking);
+        var (listing, identity) = (await scanning, ChainStart.EngineHash(await asking));
         var starts = new List<ChainStart?>();
         foreach (var source in sources)
         {

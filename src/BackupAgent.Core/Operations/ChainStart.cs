@@ -24,8 +24,11 @@ public sealed record ChainRequest(bool Incremental)
 /// <summary>Where one source's archive goes in its chain: on a base (with the base's checked snapshot file), or a new full, and why.</summary>
 internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? FullReason, string Engine)
 {
-    /// <summary>The index of the whole tree at the base (checked against its pin), which the new level's tree index builds on.</summary>
-    public IReadOnlyList<Formats.TarIndexEntry>? BaseTree { get; init; }
+    /// <summary>
+    /// The read of the index of the whole tree at the base (checked against its pin), which the new level's tree index
+    /// builds on. It runs while the source is read (it never fails: a tree that cannot be read says why).
+    /// </summary>
+    public Task<BaseTree>? BaseTree { get; init; }
 
     public int Level => Base is null ? 0 : Base.Archive.Level + 1;
 
@@ -49,15 +52,16 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
             ? ((ChainLink?)null, (string?)"sets encrypted to public keys cannot be read by the host that makes them, and an incremental backup reads its base's snapshot file: each backup is a full one")
             : Choose(request, source, listing, key is not null, engine, now);
         byte[]? snapshot = null;
-        List<Formats.TarIndexEntry>? tree = null;
+        Task<BaseTree>? tree = null;
         if (link is not null)
         {
             try
             {
                 await catalog.AuthenticateAsync(link.Set, key, acceptWithoutMac: false, log, cancellationToken);
+                var treeItem = link.Archive.StoredTree() ?? throw new BackupAgentException($"set '{link.Set.Id}' has no index of the whole tree of '{source.Volume}'");
                 snapshot = await ReadSnapshotAsync(catalog.Store, link, key, cancellationToken);
-                tree = await DeepVerify.ReadIndexAsync(catalog.Store, link.Set, link.Archive,
-                    link.Archive.StoredTree() ?? throw new BackupAgentException($"set '{link.Set.Id}' has no index of the whole tree of '{source.Volume}'"), key, cancellationToken);
+                var (store, chosen) = (catalog.Store, link);
+                tree = Task.Run(() => Operations.BaseTree.ReadAsync(store, chosen, treeItem, key, cancellationToken), CancellationToken.None);
             }
             catch (BackupAgentException e) when (e is not BadInputException)
             {
@@ -218,4 +222,21 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
     }
 
     private static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "none" : string.Join(", ", patterns.Select(p => $"'{p}'"));
+}
+
+/// <summary>The index of the whole tree at a chain's base, or why it cannot be read (the new level then gets no tree index, with a warning).</summary>
+internal sealed record BaseTree(IReadOnlyList<Formats.TarIndexEntry>? Entries, string? Problem)
+{
+    /// <summary>Reads it through its codec, checked against its pin; never throws.</summary>
+    public static async Task<BaseTree> ReadAsync(IBackupStore store, ChainLink link, StoredItem item, ArchiveKey? key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new(await DeepVerify.ReadIndexAsync(store, link.Set, link.Archive, item, key, cancellationToken), null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new(null, $"the index of the whole tree of set '{link.Set.Id}' cannot be read: {e.Message}");
+        }
+    }
 }

@@ -20,14 +20,18 @@ public static class SizeDrops
         return Compare(previous, archives);
     }
 
-    /// <summary>Pure: compares each archive with the same volume's archive in the newest of <paramref name="previous"/>.</summary>
+    /// <summary>
+    /// Pure: compares each full archive with the same volume's full archive in the newest of <paramref name="previous"/>
+    /// that holds one. An incremental archive (level above 0) holds only what changed, so it is not compared, nor
+    /// compared with.
+    /// </summary>
     public static IReadOnlyList<string> Compare(IReadOnlyList<BackupSet> previous, IReadOnlyList<ArchiveInfo> archives)
     {
         var warnings = new List<string>();
-        foreach (var archive in archives)
+        foreach (var archive in archives.Where(a => a.Level == 0))
         {
             var before = previous
-                .Where(s => s.FindArchive(archive.Volume) is not null)
+                .Where(s => s.FindArchive(archive.Volume) is { Level: 0 })
                 .OrderByDescending(s => s.CreatedAt)
                 .Select(s => (s.Id, Archive: s.FindArchive(archive.Volume)!))
                 .FirstOrDefault();

@@ -19,8 +19,9 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
 {
     /// <summary>
     /// Returns the archive, or null when the source is not a directory (skipped with a warning). Given a
-    /// <paramref name="chain"/>, the read is GNU tar's listed-incremental one, in a scratch volume of its own that holds
-    /// the snapshot file (the base's, checked, or none for a level 0); the updated file is stored beside the archive.
+    /// <paramref name="chain"/>, the read is GNU tar's listed-incremental one on the snapshot file (the base's, checked,
+    /// or none for a level 0), handed to the helper as its work file (or, where the engine cannot share files, in a
+    /// scratch volume of its own); the updated file is stored beside the archive.
     /// </summary>
     public async Task<ArchiveInfo?> ArchiveAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, ChainStart? chain, CancellationToken cancellationToken)
     {
@@ -43,16 +44,28 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
 
     private async Task<ArchiveInfo?> ArchiveInChainAsync(string setId, BackupSource source, Compression compression, ArchiveKey? key, ChainStart chain, CancellationToken cancellationToken)
     {
-        var scratch = await engine.CreateScratchVolumeAsync($"snapshot file of {source.Volume}", cancellationToken);
+        // Where the engine can hand the helper a file of the agent's (a local engine), the snapshot file goes in and
+        // out beside the helper's FIFO: one helper. Elsewhere (a remote engine) a scratch volume holds it, which two
+        // more helpers fill and empty.
+        var shared = await engine.CanShareFilesAsync(cancellationToken);
+        var scratch = shared ? null : await engine.CreateScratchVolumeAsync($"snapshot file of {source.Volume}", cancellationToken);
+        Stream? updated = null;
         try
         {
-            if (chain.Snapshot is { } snapshot)
+            if (scratch is not null && chain.Snapshot is { } snapshot)
             {
                 await SnapshotHelper.PutAsync(engine, scratch, snapshot, source.Volume, cancellationToken);
             }
 
+            var root = chain.Base?.Archive.RootInode;
+            var since = chain.Snapshot is { } based ? ChainStart.DumpTime(based) : null;
+            var helper = scratch is null ? source.Reader.Incremental(chain.Snapshot ?? [], root, since) : source.Reader.Incremental(scratch, root, since);
             var tree = chain.BaseTree is null ? null : new IncrementalTree();
-            var (read, root) = await ArchiveAsync(setId, source, source.Reader.Incremental(scratch, chain.Base?.Archive.RootInode, chain.Snapshot is { } based ? ChainStart.DumpTime(based) : null), compression, key, cancellationToken, tree);
+            var (read, readRoot) = await ArchiveAsync(setId, source, helper, compression, key, cancellationToken, tree, scratch is not null ? null : reader =>
+            {
+                updated?.Dispose();
+                updated = reader.TakeSnapshotFile();
+            });
             if (read is not { } archive)
             {
                 return null;
@@ -65,14 +78,23 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             try
             {
                 // The index of the whole tree at this point, for a deep verify of this level.
-                if (tree is not null && BuildTree(tree, chain.BaseTree!, source) is { } entries)
+                if (tree is not null && BuildTree(tree, await chain.BaseTree!, source) is { } entries)
                 {
                     treeFile = SetLayout.TreeFile(archive.File, key?.Format);
                     treeStored = await WriteGzipAsync(SetLayout.Item(setId, treeFile), key, (input, c) => TarIndex.WriteAsync(entries.ToAsyncEnumerable(), input, c), cancellationToken);
                 }
 
-                await SnapshotHelper.ReadAsync(engine, scratch, source.Volume, async (snar, ct) =>
-                    stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
+                if (updated is { } snar)
+                {
+                    stored = snar.Length > 0
+                        ? await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), cancellationToken)
+                        : throw new BackupAgentException($"reading '{source.Volume}': tar wrote no snapshot file");
+                }
+                else
+                {
+                    await SnapshotHelper.ReadAsync(engine, scratch!, source.Volume, async (snar, ct) =>
+                        stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
+                }
             }
             catch
             {
@@ -92,7 +114,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 SnapshotBytes = stored.Bytes,
                 SnapshotSha256 = stored.Sha256,
                 Engine = chain.Engine,
-                RootInode = root,
+                RootInode = readRoot,
                 Tree = treeFile,
                 TreeBytes = treeStored.Bytes,
                 TreeSha256 = treeStored.Sha256,
@@ -101,7 +123,15 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
         }
         finally
         {
-            await engine.RemoveVolumeAsync(scratch, CancellationToken.None);
+            if (updated is not null)
+            {
+                await updated.DisposeAsync();
+            }
+
+            if (scratch is not null)
+            {
+                await engine.RemoveVolumeAsync(scratch, CancellationToken.None);
+            }
         }
     }
 
@@ -120,11 +150,17 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
     }
 
     /// <summary>The tree after the archive; null (with a warning: the archive is intact, only a deep verify of it cannot be made) when it does not fit its base's.</summary>
-    private List<TarIndexEntry>? BuildTree(IncrementalTree tree, IReadOnlyList<TarIndexEntry> before, BackupSource source)
+    private List<TarIndexEntry>? BuildTree(IncrementalTree tree, BaseTree before, BackupSource source)
     {
+        if (before.Entries is null)
+        {
+            log.Warning("No index of the whole tree of {Volume} is written (a deep verify of this level is not possible; its next level is a new full): {Reason}", source.Volume, before.Problem);
+            return null;
+        }
+
         try
         {
-            return tree.Build(before);
+            return tree.Build(before.Entries);
         }
         catch (InvalidDataException e)
         {
@@ -134,7 +170,8 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
     }
 
     private async Task<(ArchiveInfo? Archive, string? RootInode)> ArchiveAsync(
-        string setId, BackupSource source, TarReadHelper helper, Compression compression, ArchiveKey? key, CancellationToken cancellationToken, IncrementalTree? tree = null)
+        string setId, BackupSource source, TarReadHelper helper, Compression compression, ArchiveKey? key, CancellationToken cancellationToken,
+        IncrementalTree? tree = null, Action<TarReadHelper.Running>? ended = null)
     {
         string? root = null;
         var file = SetLayout.ArchiveFile(source.FileStem, compression, key?.Format);
@@ -161,6 +198,7 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 await archive.FinishAsync(ct);
                 stats = tar.Stats;
                 root = await CheckExitAsync(reader, source, stats, ct);
+                ended?.Invoke(reader); // before the helper is removed
             }, cancellationToken);
         }
         catch (SkippedSourceException skipped)

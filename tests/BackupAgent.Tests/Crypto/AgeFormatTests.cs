@@ -114,6 +114,23 @@ public sealed class AgeFormatTests
         await Assert.ThrowsAsync<KeyException>(() => ReadItemAsync(age, AgeFormat.Name, ArchiveKey.FromPassphrase("another")));
     }
 
+    [Fact]
+    public void A_scrypt_work_factor_above_the_one_age_writes_is_refused_before_any_scrypt_runs_and_age_s_own_is_tried()
+    {
+        var passphrase = ArchiveKey.FromPassphrase("a passphrase");
+        byte[] Header(int workFactor) => AgeHeader.Write([new AgeStanza(["scrypt", AgeHeader.Base64(new byte[16]), workFactor.ToString(System.Globalization.CultureInfo.InvariantCulture)], new byte[32])], new byte[16]);
+
+        Assert.Equal(18, AgeFormat.MaxScryptWorkFactor);
+        foreach (var factor in new[] { 19, 22, 30 })
+        {
+            var e = Assert.Throws<BackupAgentException>(() => AgeFormat.OpenHeader(Header(factor), passphrase, "db.tar.zst.age"));
+            Assert.Equal($"cannot decrypt archive 'db.tar.zst.age': its scrypt work factor {factor} is above 18, the one age and this agent write (a crafted header, or a file from another tool)", e.Message);
+        }
+
+        // 2^18 is derived (this header's body was sealed with no key, so the passphrase is wrong).
+        Assert.Contains("wrong passphrase", Assert.Throws<KeyException>(() => AgeFormat.OpenHeader(Header(18), passphrase, "db.tar.zst.age")).Message);
+    }
+
     private static async Task<string> ReadItemAsync(byte[] stored, string encryption, ArchiveKey key)
     {
         var item = new BackupAgent.Core.Sets.StoredItem("archive", "x.tar", "v", BackupAgent.Core.Formats.Compression.None, encryption, null, null);

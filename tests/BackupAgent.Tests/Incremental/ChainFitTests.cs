@@ -78,6 +78,35 @@ public sealed class ChainFitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_base_whose_tree_index_is_tampered_still_gets_its_level_without_a_tree_and_the_next_one_is_a_new_full()
+    {
+        await BackupAsync("--full");
+        await TestScope.ShellInVolumeAsync(_source, "printf 'v2\\n' > /d/file");
+        var first = await BackupAsync("--incremental");
+        var tree = Directory.GetFiles(Path.Combine(_scope.Backups, first), "*.tree.jsonl.gz").Single();
+        var bytes = await File.ReadAllBytesAsync(tree);
+        bytes[^5] ^= 0xff;
+        await File.WriteAllBytesAsync(tree, bytes);
+
+        await TestScope.ShellInVolumeAsync(_source, "printf 'v3\\n' > /d/file && rm /d/dir/x");
+        var second = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", _source, "--incremental");
+        Assert.Contains($"(level 2 on {first})", second.Stdout);
+        Assert.Contains($"No index of the whole tree of {_source} is written", second.Stderr);
+        Assert.Contains($"the index of the whole tree of set '{first}' cannot be read", second.Stderr);
+        var secondId = second.Stdout.Split('\n')[0].Replace("backup set ", "").Trim();
+        Assert.Empty(Directory.GetFiles(Path.Combine(_scope.Backups, secondId), "*.tree.jsonl.gz"));
+
+        // The level is whole: it restores. The next one cannot build a tree on it, so it starts a new chain.
+        var expected = await VolumeSnapshot.TakeAsync(_source);
+        var target = _scope.Track(_scope.Name("fit-tree"));
+        await Agent.SucceedAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}");
+        VolumeSnapshot.AssertEqual(expected, await VolumeSnapshot.TakeAsync(target));
+        var third = await Agent.SucceedAsync("backup", "--to", _scope.Backups, "--volume", _source, "--incremental");
+        Assert.Contains("(full, level 0)", third.Stdout);
+        Assert.Contains("has no index of the whole tree", third.Stderr);
+    }
+
+    [Fact]
     public async Task A_volume_recreated_under_its_name_gets_a_new_full()
     {
         await BackupAsync("--full");

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text;
+using BackupAgent.Core.Engine;
 using BackupAgent.Core.Formats;
 using BackupAgent.Core.Helpers;
 using BackupAgent.Core.Retention;
@@ -109,6 +110,19 @@ public sealed class ChainPlanTests
         Assert.Contains(spec.Mounts, m => m is { Source: "db", ReadOnly: true });
         Assert.Contains(spec.Mounts, m => m is { Source: "scratch", Target: "/.backup-agent-snapshot", ReadOnly: false });
         Assert.False(spec.Writes);
+    }
+
+    [Fact]
+    public void The_incremental_read_with_a_work_file_mounts_only_its_source_and_gets_the_snapshot_file_at_the_same_path()
+    {
+        byte[] snapshot = [.. "GNU tar-1.34-2\n"u8];
+        var spec = TarReadHelper.OfVolume("db", "backup of db").Incremental(snapshot, "1234", 1764626400).Spec;
+        Assert.Equal(["/source", "/.backup-agent-snapshot/snar", "1234", "1764626400"], spec.Command.Skip(4));
+        Assert.Equal([new HelperMount("db", "/source", ReadOnly: true)], spec.Mounts);
+        Assert.Equal("/.backup-agent-snapshot/snar", spec.WorkFile!.ContainerPath);
+        Assert.Equal(snapshot, spec.WorkFile.Content.ToArray());
+        Assert.False(spec.Writes);
+        Assert.Null(TarReadHelper.OfVolume("db", "backup of db").Spec.WorkFile);
     }
 
     private static TarIndexEntry Dir(string path) => new(path, "5", 493, 0, 0, 100, 0, null, null);

@@ -47,6 +47,37 @@ public sealed class HelperOutputTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("auto", false)]
+    [InlineData("attach", true)]
+    public async Task A_chain_round_trips_through_either_output_path_and_only_the_attach_stream_moves_its_snapshot_file_through_a_scratch_volume(string output, bool scratch)
+    {
+        var source = await _scope.CreateVolumeAsync("chain-" + output);
+        await TestScope.ShellInVolumeAsync(source, "printf 'one\\n' > /d/one && mkdir -p /d/dir/sub && printf 'two\\n' > /d/dir/two");
+        var env = Environment(output);
+        var full = await Agent.SucceedWithAsync(env, "backup", "--to", _scope.Backups, "--volume", source, "--full", "--verbose");
+        Assert.Contains("(full, level 0)", full.Stdout);
+        await TestScope.ShellInVolumeAsync(source, "printf 'three\\n' > /d/dir/three && rm /d/one && mv /d/dir /d/moved");
+        var level1 = await Agent.SucceedWithAsync(env, "backup", "--to", _scope.Backups, "--volume", source, "--incremental", "--verbose");
+        Assert.Contains("(level 1 on ", level1.Stdout);
+        await TestScope.ShellInVolumeAsync(source, "printf 'four\\n' >> /d/moved/two");
+        var level2 = await Agent.SucceedWithAsync(env, "backup", "--to", _scope.Backups, "--volume", source, "--incremental", "--verbose");
+        Assert.Contains("(level 2 on ", level2.Stdout);
+
+        // The FIFO path hands the snapshot file to the one reading helper; the attach stream needs two more helpers.
+        foreach (var run in new[] { full, level1, level2 })
+        {
+            Assert.Equal(scratch, run.Stderr.Contains("for snapshot file of", StringComparison.Ordinal));
+        }
+
+        var expected = await VolumeSnapshot.TakeAsync(source);
+        var target = _scope.Track(_scope.Name("chain-restored-" + output));
+        await Agent.SucceedWithAsync(env, "restore", "--from", _scope.Backups, "--volume", $"{source}={target}");
+        VolumeSnapshot.AssertEqual(expected, await VolumeSnapshot.TakeAsync(target));
+        await Agent.SucceedWithAsync(env, "verify", "--from", _scope.Backups, "--deep");
+        AssertRunDirectoryEmpty();
+    }
+
+    [Theory]
     [InlineData("auto")]
     [InlineData("attach")]
     public async Task A_failing_restore_helper_reports_its_exit_code_and_stderr_on_either_path_without_hanging(string output)

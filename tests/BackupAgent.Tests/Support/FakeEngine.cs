@@ -151,6 +151,9 @@ public sealed class FakeEngine : IContainerEngine
         return Task.FromResult<IHelper>(new FakeHelper(run));
     }
 
+    /// <summary>Like a remote engine: helpers get no work files (a job moves them through a scratch volume instead).</summary>
+    public Task<bool> CanShareFilesAsync(CancellationToken cancellationToken) => Task.FromResult(false);
+
     /// <summary>How a fake helper runs: its whole stdout, then its exit.</summary>
     public sealed record HelperRun(byte[] Output, long ExitCode, string Stderr);
 
@@ -168,6 +171,8 @@ public sealed class FakeEngine : IContainerEngine
         public Task FeedInputAsync(Stream source, CancellationToken cancellationToken) => source.CopyToAsync(_input, cancellationToken);
 
         public Task<HelperExit> WaitAsync(CancellationToken cancellationToken) => Task.FromResult(new HelperExit(Ran.ExitCode, Ran.Stderr));
+
+        public Stream TakeWorkFile() => throw new NotSupportedException("fake helpers get no work files");
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

@@ -23,5 +23,19 @@ public sealed class SizeDropsTests
     }
 
     [Fact]
+    public void An_incremental_is_not_compared_and_a_full_is_compared_with_the_latest_full_not_with_an_incremental()
+    {
+        var full = Set("20260101T000000Z-aaaaaa", Archive("db", 10_000_000));
+        var level1 = Set("20260102T000000Z-bbbbbb", Archive("db", 50_000) with { Level = 1, Base = full.Id });
+
+        // Only what changed: no drop.
+        Assert.Empty(SizeDrops.Compare([full], [Archive("db", 50_000) with { Level = 1, Base = full.Id }]));
+
+        // A new full of the same size is not a drop from the incremental; a wiped volume is one from the full.
+        Assert.Empty(SizeDrops.Compare([full, level1], [Archive("db", 9_000_000)]));
+        Assert.Equal(["the contents of 'db' dropped from 10000000 to 1000 bytes since backup set 20260101T000000Z-aaaaaa"], SizeDrops.Compare([full, level1], [Archive("db", 1000)]));
+    }
+
+    [Fact]
     public void A_first_backup_is_never_flagged() => Assert.Empty(SizeDrops.Compare([], [Archive("db", 0)]));
 }

@@ -50,6 +50,51 @@ public sealed class TarStatsTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_pax_record_that_carries_a_directory_listing_is_refused_so_that_no_listing_passes_unchecked(bool global)
+    {
+        // GNU tar's pax form of a dumpdir: its incremental extraction would delete and rename by it.
+        var listing = new Dictionary<string, string> { ["GNU.dumpdir"] = "Ykept" };
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            if (global)
+            {
+                writer.WriteEntry(new PaxGlobalExtendedAttributesTarEntry(listing));
+            }
+
+            writer.WriteEntry(global ? new PaxTarEntry(TarEntryType.Directory, "./d") : new PaxTarEntry(TarEntryType.Directory, "./d", listing));
+        }
+
+        foreach (var stats in new[] { new TarStats(), new TarStats(index: true, dumpDirs: true) })
+        {
+            var e = Assert.Throws<InvalidDataException>(() => stats.Append(tar.ToArray()));
+            Assert.Contains("GNU.dumpdir", e.Message);
+        }
+
+        // A bounded restore stops at it.
+        var bounded = new BoundedTarStream(new MemoryStream(tar.ToArray()), 10, 1000, 1 << 20, "archive 'x'");
+        Assert.Throws<InvalidDataException>(() => bounded.CopyTo(Stream.Null));
+    }
+
+    [Fact]
+    public void Pax_records_without_a_listing_global_ones_included_pass()
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxGlobalExtendedAttributesTarEntry(new Dictionary<string, string> { ["comment"] = "GNU.dumpdir is only a word here" }));
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "./d", new Dictionary<string, string> { ["comment"] = "fine" }));
+        }
+
+        var stats = new TarStats(index: true, dumpDirs: true);
+        stats.Append(tar.ToArray());
+        Assert.Equal(1, stats.Entries);
+        Assert.True(stats.Ended);
+    }
+
+    [Theory]
     [InlineData(new byte[] { (byte)'0', (byte)'0', (byte)'0', (byte)'1', (byte)'7', (byte)'5', 0 }, 125)]
     [InlineData(new byte[] { (byte)' ', (byte)'7', (byte)'7', (byte)' ', 0 }, 63)]
     [InlineData(new byte[] { 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0 }, 8589934592)]

@@ -23,10 +23,12 @@ public static class AgeFormat
     public const int ScryptWorkFactor = 18;
 
     /// <summary>
-    /// The highest work factor a reader takes (2^20 needs 1 GiB): a crafted archive in the store must not make the
-    /// agent allocate more. age itself writes 18.
+    /// The highest work factor a reader takes: the one age and the agent write (2^18: 256 MiB and about a second per
+    /// item), so that a crafted header in the untrusted store costs no more than a genuine one. scrypt's memory doubles
+    /// with each step (2^20 is 1 GiB, 2^22, age's own reader's default cap, 4 GiB and some 15 s), and a restore reads
+    /// several items; age's documentation says its cap may not suit systems processing untrusted files. See docs/encryption.md.
     /// </summary>
-    public const int MaxScryptWorkFactor = 20;
+    public const int MaxScryptWorkFactor = ScryptWorkFactor;
 
     private static readonly byte[] X25519Info = "age-encryption.org/v1/X25519"u8.ToArray();
     private static readonly byte[] ScryptLabel = "age-encryption.org/v1/scrypt"u8.ToArray();
@@ -155,7 +157,7 @@ public static class AgeFormat
         var workFactor = int.Parse(factor, CultureInfo.InvariantCulture);
         if (workFactor > MaxScryptWorkFactor)
         {
-            throw AgeHeader.Damaged(archive, $"its scrypt work factor {workFactor} is above {MaxScryptWorkFactor}");
+            throw AgeHeader.Damaged(archive, $"its scrypt work factor {workFactor} is above {MaxScryptWorkFactor}, the one age and this agent write (a crafted header, or a file from another tool)");
         }
 
         return Open(Scrypt.DeriveKey(passphrase, [.. ScryptLabel, .. salt], workFactor), stanza.Body);
