@@ -31,9 +31,9 @@ public sealed record SetCopy(string Id, CopyOutcome Outcome, long Bytes, string?
 {
     public string Describe(string to) => Outcome switch
     {
-        CopyOutcome.Copied => $"{Id} copied to {to} ({Bytes} bytes)",
+        CopyOutcome.Copied => $"{Id} copied to {to} ({Formats.ByteSize.Human(Bytes)})",
         CopyOutcome.AlreadyThere => $"{Id} is in {to} already",
-        CopyOutcome.WouldCopy => $"{Id} would be copied to {to} ({Bytes} bytes)",
+        CopyOutcome.WouldCopy => $"{Id} would be copied to {to} ({Formats.ByteSize.Human(Bytes)})",
         _ => $"{Id} was not copied to {to}: {Problem}",
     };
 }
