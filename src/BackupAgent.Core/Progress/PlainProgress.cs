@@ -16,7 +16,7 @@ public sealed class PlainProgress(ILogger log, TimeProvider clock, TimeSpan? qui
     private readonly StepThrottle _throttle = new();
     private bool _shown;
 
-    public TimeSpan QuietFor => quietFor ?? TimeSpan.Zero;
+    public override TimeSpan QuietFor => quietFor ?? TimeSpan.Zero;
 
     protected override void Show(ProgressView view)
     {

@@ -37,16 +37,26 @@ public sealed class ProgressMeter : IDisposable, IAsyncDisposable
         return meter;
     }
 
-    /// <summary>Starts the progress of a run whose total <paramref name="estimate"/> works out (null: unknown); null without a sink.</summary>
-    public static ProgressMeter? Start(IProgressSink? sink, string operation, Func<CancellationToken, Task<long?>> estimate, TimeProvider clock)
+    /// <summary>
+    /// Starts the progress of a run whose total <paramref name="estimate"/> works out (null: unknown); null without a
+    /// sink. A sink that shows progress from the start gets the total before the run starts, so its first line has it;
+    /// a quiet one (<see cref="IProgressSink.QuietFor"/>) gets it worked out beside the run once it is about to show.
+    /// </summary>
+    public static async Task<ProgressMeter?> StartAsync(
+        IProgressSink? sink, string operation, Func<CancellationToken, Task<long?>> estimate, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var meter = Start(sink, operation, null);
-        if (meter is not null)
+        if (sink is null)
         {
-            (meter._estimate, meter._clock, meter._started) = (estimate, clock, clock.GetTimestamp());
-            meter.Estimate();
+            return null;
         }
 
+        if (sink.QuietFor <= TimeSpan.Zero)
+        {
+            return Start(sink, operation, await estimate(cancellationToken));
+        }
+
+        var meter = Start(sink, operation, null)!;
+        (meter._estimate, meter._clock, meter._started) = (estimate, clock, clock.GetTimestamp());
         return meter;
     }
 
