@@ -14,4 +14,4 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
         cancel.Cancel();
     });
 
-return await AgentCli.RunAsync(args, new AgentConsole(Console.Out, Console.Error, Environment.GetEnvironmentVariable, IsTerminal: true), cancel.Token);
+return await AgentCli.RunAsync(args, AgentConsole.ForProcess(), cancel.Token);

@@ -192,7 +192,7 @@ internal sealed class DockerHelper : IHelper
     private async Task CopyToFifoAsync(HelperFifo fifo, Stream source, CancellationToken readToken, CancellationToken writeToken)
     {
         await using var input = await fifo.OpenWriterAsync().WaitAsync(writeToken);
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[OverlappedCopy.BufferBytes];
         int n;
         while ((n = await source.ReadAsync(buffer, readToken)) > 0)
         {
@@ -212,7 +212,7 @@ internal sealed class DockerHelper : IHelper
 
     private async Task CopyToStdinAsync(Stream source, CancellationToken readToken, CancellationToken writeToken)
     {
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[OverlappedCopy.BufferBytes];
         int n;
         while ((n = await source.ReadAsync(buffer, readToken)) > 0)
         {

@@ -9,7 +9,7 @@ namespace BackupAgent.Docker;
 /// </summary>
 internal sealed class FifoReadStream(Task<FileStream> open) : ReadOnlyStream
 {
-    private readonly byte[] _buffer = new byte[1 << 20];
+    private readonly byte[] _buffer = new byte[OverlappedCopy.BufferBytes];
     private Task<int>? _pending;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)

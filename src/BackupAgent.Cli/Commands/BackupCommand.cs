@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Formats;
@@ -9,61 +10,31 @@ public sealed class BackupCommand : ICommand
 {
     public string Name => "backup";
 
-    public string Help => """
-        backup-agent backup --to DEST (--volume NAME ... | --container NAME) [--compression zstd|gzip|none] [--json]
-                            [--incremental | --full] [--progress auto|tty|plain|none]
-        backup-agent backup --job NAME [--config PATH] [--json] [--full]
+    public string Summary => "back up volumes, or a container's volumes and bind mounts, into one new backup set at DEST";
 
-        Backs up volumes into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX):
-        one archive per volume, then a manifest. A set is listed only once its manifest is written.
-          --volume NAME      a volume to back up (repeatable)
-          --container NAME   every volume and bind mount of this container, including those it has
-                             through --volumes-from, read at the paths the container sees
-          --compression      zstd (default), gzip or none; applied while streaming
-          --stop             stop the running containers that use these volumes while they are read, and
-                             start them again as soon as the data is read (dependents first; only those
-                             that were running). Label backup-agent.stop=true|false on a container opts
-                             it in or out either way. The stop is journalled: see 'recover'.
-          --stop-timeout S   seconds to wait before a stopping container is killed (default: its own)
-          --exclude PATTERN  leave out what matches this GNU tar pattern (repeatable), relative to each
-                             source's root: '*.log' and 'cache' match at any depth, '/cache' only at the
-                             root; a directory that matches goes with all it holds. The label
-                             backup-agent.exclude=PATTERN,... on a --container adds its own. The manifest
-                             records them; a restore needs none.
-          --incremental      store only what changed since the latest backup of each source in DEST (GNU
-                             tar's listed-incremental mode); a source with no earlier backup, or one that
-                             does not fit (another engine, a volume recreated, a damaged snapshot file),
-                             gets a full archive, and the log says why (docs/incremental.md)
-          --full             a full backup that starts a chain later --incremental backups continue
-                             (with --job: this run of a job with an incremental: section is a full)
-          --dry-run          print the plan (sources, archives, exclusions, containers to stop, hooks) and do nothing
-        Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and
-        backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user,
-        backup-agent.hook-timeout=SECONDS, default 300). A failing pre-backup hook fails the run unless
-        backup-agent.pre-backup-on-error=continue; post-backup hooks always run, and their failure fails the run.
-          --json             print the backup set as JSON on stdout
-          --job NAME         run the configured job NAME now (sources, destination, compression from the
-                             configuration; recorded in the run history like a scheduled run)
-          --config PATH      the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)
-        """ + ProgressOption.Help + KeyOptions.WriteHelp;
+    public string Details => """
+        Backs up into one new backup set at DEST (a directory path, file:///PATH or s3://BUCKET/PREFIX): one archive per volume, then a manifest. A set is listed only once its manifest is written. Give --volume (repeatable) or --container; or --job NAME to run a configured job now (its sources, destination and compression come from the configuration, and the run is recorded in the run history like a scheduled one; with --job only --config, --json and --full go with it).
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+        Hooks, from labels on the containers that use the volumes: backup-agent.pre-backup=CMD and backup-agent.post-backup=CMD run with sh -c inside the container (backup-agent.hook-user, backup-agent.hook-timeout=SECONDS, default 300). A failing pre-backup hook fails the run unless backup-agent.pre-backup-on-error=continue; post-backup hooks always run, and their failure fails the run.
+        """;
+
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--to"),
-        new("--volume", Repeatable: true),
-        new("--container"),
-        new("--compression"),
-        new("--stop", IsFlag: true),
-        new("--stop-timeout"),
-        new("--exclude", Repeatable: true),
-        new("--dry-run", IsFlag: true),
-        new("--incremental", IsFlag: true),
-        new("--full", IsFlag: true),
-        new("--json", IsFlag: true),
-        ProgressOption.Spec,
-        new("--job"),
-        AgentSetup.ConfigOption,
-        .. KeyOptions.WriteSpecs,
+        CliOption.Value("--to", "DEST", "where the new set goes"),
+        CliOption.Repeatable("--volume", "NAME", "a volume to back up"),
+        CliOption.Value("--container", "NAME", "every volume and bind mount of this container, including those it has through --volumes-from, read at the paths the container sees"),
+        CliOption.Value("--compression", "ALGORITHM", "zstd (default), gzip or none; applied while streaming", "zstd", "gzip", "none"),
+        CliOption.Flag("--stop", "stop the running containers that use these volumes while they are read, and start them again as soon as the data is read (dependents first; only those that were running). Label backup-agent.stop=true|false on a container opts it in or out either way. The stop is journalled: see 'recover'."),
+        CliOption.Value("--stop-timeout", "SECONDS", "seconds to wait before a stopping container is killed (default: its own)"),
+        CliOption.Repeatable("--exclude", "PATTERN", "leave out what matches this GNU tar pattern (repeatable), relative to each source's root: '*.log' and 'cache' match at any depth, '/cache' only at the root; a directory that matches goes with all it holds. The label backup-agent.exclude=PATTERN,... on a --container adds its own. The manifest records them; a restore needs none."),
+        CliOption.Flag("--dry-run", "print the plan (sources, archives, exclusions, containers to stop, hooks) and do nothing"),
+        CliOption.Flag("--incremental", "store only what changed since the latest backup of each source in DEST (GNU tar's listed-incremental mode); a source with no earlier backup, or one that does not fit (another engine, a volume recreated, a damaged snapshot file), gets a full archive, and the log says why (docs/incremental.md)"),
+        CliOption.Flag("--full", "a full backup that starts a chain later --incremental backups continue (with --job: this run of a job with an incremental: section is a full)"),
+        ProgressOption.Create(),
+        CliOption.Flag("--json", "print the backup set as JSON on stdout"),
+        CliOption.Value("--job", "NAME", "run the configured job NAME now"),
+        AgentSetup.ConfigOption("the configuration for --job (default: config/agent.yaml, else /etc/backup-agent/agent.yaml)"),
+        .. KeyOptions.Write(),
     ];
 
     private static int Seconds(string value) =>
@@ -75,7 +46,7 @@ public sealed class BackupCommand : ICommand
     {
         if (args.Value("--job") is { } job)
         {
-            return Options.Select(o => o.Name).Except(["--job", "--config", "--json", "--full"]).FirstOrDefault(o => args.Values(o).Count > 0) is { } extra
+            return Options.Select(o => o.Name).Except(["--job", "--config", "--json", "--full"]).FirstOrDefault(args.Given) is { } extra
                 ? throw new BadInputException($"backup: --job takes its sources and destination from the configuration; drop {extra}")
                 : await JobTrigger.RunAsync(job, "backup --job", args, context, cancellationToken);
         }
@@ -114,7 +85,7 @@ public sealed class BackupCommand : ICommand
             context.Console.Out.WriteLine($"backup set {set.Id}");
             foreach (var archive in set.Archives)
             {
-                context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {archive.ContentBytes} bytes of content, {archive.Bytes} bytes stored ({archive.Compression.ToString().ToLowerInvariant()}){ListCommand.ChainNote(archive)}");
+                context.Console.Out.WriteLine($"  {archive.Volume}: {archive.Files} entries, {ByteSize.Human(archive.ContentBytes)} of content, {ByteSize.Human(archive.Bytes)} stored ({archive.Compression.ToString().ToLowerInvariant()}){ListCommand.ChainNote(archive)}");
                 if (archive.Excludes.Count > 0)
                 {
                     context.Console.Out.WriteLine($"    left out: {string.Join(", ", archive.Excludes)}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Scheduling.Cluster;
 
@@ -7,16 +8,13 @@ public sealed class ClusterInitCommand : ICommand
 {
     public string Name => "cluster init";
 
-    public string Help => """
-        backup-agent cluster init [--config PATH]
+    public string Summary => "create the tables of cluster mode in the configuration's PostgreSQL";
 
-        Creates the tables of cluster mode in the PostgreSQL of the configuration's cluster: section where they are
-        missing: Quartz's own (its tables_postgres.sql, with the rows of qrtz_locks), and the agent's (the configuration
-        hash, the nodes, the shared run history). Nothing existing is changed. Every node also does this at start, so
-        this is for a database user that may create tables, beside nodes whose user may not.
+    public string Details => """
+        Creates the tables of cluster mode in the PostgreSQL of the configuration's cluster: section where they are missing: Quartz's own (its PostgreSQL schema, with the rows of qrtz_locks), and the agent's (the configuration hash, the nodes, the shared run history). Nothing existing is changed. Every node also does this at start, so this is for a database user that may create tables, beside nodes whose user may not.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption];
+    public IReadOnlyList<Option> Options { get; } = [AgentSetup.ConfigOption()];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {

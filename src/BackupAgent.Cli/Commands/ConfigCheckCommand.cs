@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Scheduling.Config;
 
@@ -7,16 +8,13 @@ public sealed class ConfigCheckCommand : ICommand
 {
     public string Name => "config check";
 
-    public string Help => """
-        backup-agent config check [--config PATH]
+    public string Summary => "validate the configuration; every problem at once (exit 2)";
 
-        Validates the agent's configuration exactly as `run` does at start-up, and lists every problem at once,
-        each with its key path (exit 2). Environment variables BACKUP_AGENT__KEY__SUBKEY override keys;
-        KEY_FILE reads a key's value from a file.
-          --config PATH   default: config/agent.yaml under the current directory if present, else /etc/backup-agent/agent.yaml
+    public string Details => """
+        Validates the agent's configuration exactly as `run` does at start-up, and lists every problem at once, each with its key path (exit 2). Environment variables BACKUP_AGENT__KEY__SUBKEY override keys; KEY_FILE reads a key's value from a file.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption];
+    public IReadOnlyList<Option> Options { get; } = [AgentSetup.ConfigOption()];
 
     public Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Operations;
 
@@ -7,30 +8,22 @@ public sealed class CopyCommand : ICommand
 {
     public string Name => "copy";
 
-    public string Help => """
-        backup-agent copy --from DEST --to DEST [--backup ID|latest|all] [--volume NAME] [--dry-run] [--json]
+    public string Summary => "copy backup sets from one store to another, checked on the way";
 
-        Copies backup sets from one store to another (directory to S3, S3 to directory, S3 to S3), streaming each
-        archive and index with no temporary file and checking its size and SHA-256 against the manifest on the
-        way. The manifest is written last, so a set appears in --to only once all of it is there; one that fails
-        its check is not copied and leaves nothing behind. Encrypted sets are copied as they are: no key is needed.
-        A set --to holds already with the same hashes is skipped, so running the copy again finishes one that was
-        interrupted; a different set under the same ID is never overwritten.
-          --backup      a set ID, latest, or all (default: all), oldest first
-          --volume NAME only sets that hold this volume (each is copied whole)
-          --dry-run     print what would be copied and what is there already; write nothing
-          --json        print {from, to, dryRun, sets: [{id, outcome, bytes, problem}]} on stdout
+    public string Details => """
+        Copies backup sets from one store to another (directory to S3, S3 to directory, S3 to S3), streaming each archive and index with no temporary file and checking its size and SHA-256 against the manifest on the way. The manifest is written last, so a set appears in --to only once all of it is there; one that fails its check is not copied and leaves nothing behind. Encrypted sets are copied as they are: no key is needed. A set --to holds already with the same hashes is skipped, so running the copy again finishes one that was interrupted; a different set under the same ID is never overwritten.
+
         The command exits 1 when any set was not copied, after copying the others.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--from"),
-        new("--to"),
-        new("--backup"),
-        new("--volume"),
-        new("--dry-run", IsFlag: true),
-        new("--json", IsFlag: true),
+        CliOption.Value("--from", "DEST", "the store to copy from"),
+        CliOption.Value("--to", "DEST", "the store to copy to"),
+        CliOption.Value("--backup", "ID|latest|all", "a set ID, latest, or all (default: all), oldest first"),
+        CliOption.Value("--volume", "NAME", "only sets that hold this volume (each is copied whole)"),
+        CliOption.Flag("--dry-run", "print what would be copied and what is there already; write nothing"),
+        CliOption.Flag("--json", "print {from, to, dryRun, sets: [{id, outcome, bytes, problem}]} on stdout"),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)

@@ -10,7 +10,11 @@ internal static class DryRunOutput
 {
     public static void Write(CommandContext context, BackupPlan plan, string destination, BackupRequest request, bool json)
     {
-        var archives = plan.Sources.Select(s => new { volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key?.Format), excludes = s.Excludes }).ToList();
+        var archives = plan.Sources.Select((s, i) => new
+        {
+            volume = s.Volume, kind = s.Kind.ToString().ToLowerInvariant(), mountPath = s.MountPath, file = SetLayout.ArchiveFile(s.FileStem, request.Compression, request.Key?.Format), excludes = s.Excludes,
+            chain = plan.Chains?[i] is { } c ? new { level = c.Level, @base = c.Base, fullReason = c.FullReason } : null,
+        }).ToList();
         var stop = plan.Consistency.Stop.Select(c => c.Name).ToList();
         var hooks = plan.Consistency.PreHooks.Select(h => new { phase = "pre-backup", container = h.Container, command = h.Command })
             .Concat(plan.Consistency.PostHooks.Select(h => new { phase = "post-backup", container = h.Container, command = h.Command }))
@@ -26,6 +30,13 @@ internal static class DryRunOutput
         foreach (var a in archives)
         {
             output.WriteLine($"  archive {a.file}: {a.kind} {a.volume}{(a.mountPath is null ? "" : $" (mounted at {a.mountPath})")}");
+            if (a.chain is { } chain)
+            {
+                output.WriteLine(chain.@base is { } on
+                    ? $"    incremental: level {chain.level} on set {on} (only what changed since then)"
+                    : $"    full (level 0), starting a new chain: {chain.fullReason}");
+            }
+
             foreach (var pattern in a.excludes)
             {
                 output.WriteLine($"    leave out {pattern}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
@@ -8,27 +9,24 @@ public sealed class KeygenCommand : ICommand
 {
     public string Name => "keygen";
 
-    public string Help => """
-        backup-agent keygen [--output FILE]
-        backup-agent keygen --recipients-of IDENTITY_FILE [--output FILE]
+    public string Summary => "make an age key pair (0600), or the recipients file of an identity";
 
-        Makes an age X25519 key pair, like age-keygen: the identity file (AGE-SECRET-KEY-1..., with its public key in a
-        comment) goes to FILE, made private (0600) and never overwritten, or to stdout. Beside it, FILE.recipients
-        (0600) is the recipients file for the host that backs up (backup --recipient FILE.recipients, or age -R): the
-        public key, and the manifest key that lets that host authenticate the manifests of its sets; it cannot decrypt.
-        Keep the identity away from that host: restore and verify take it with --identity-file, and age -d -i opens
-        the archives by hand.
+    public string Details => """
+        Makes an age X25519 key pair, like age-keygen: the identity file (AGE-SECRET-KEY-1..., with its public key in a comment) goes to FILE, made private (0600) and never overwritten, or to stdout. Beside it, FILE.recipients (0600) is the recipients file for the host that backs up (backup --recipient FILE.recipients, or age -R): the public key, and the manifest key that lets that host authenticate the manifests of its sets; it cannot decrypt. Keep the identity away from that host: restore and verify take it with --identity-file, and age -d -i opens the archives by hand.
 
         --recipients-of writes the recipients file of an existing identity file (one of age-keygen's too).
-          --output FILE            where to write (refused if it exists)
-          --recipients-of FILE     an identity file whose recipients file to write
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [new("--output"), new("--recipients-of")];
+    public IReadOnlyList<Option> Options { get; } =
+    [
+        CliOption.Value("--output", "FILE", "where to write (refused if it exists)"),
+        CliOption.Value("--recipients-of", "IDENTITY_FILE", "an identity file whose recipients file to write"),
+    ];
 
     public Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {
         var output = args.Value("--output");
+        var notes = args.Flag(GlobalOptions.Quiet) ? TextWriter.Null : context.Console.Error; // what it wrote where: not an error
         if (args.Value("--recipients-of") is { } identityFile)
         {
             var identities = AgeIdentity.ReadFile(identityFile);
@@ -40,7 +38,7 @@ public sealed class KeygenCommand : ICommand
             else
             {
                 WritePrivate(output, text);
-                context.Console.Error.WriteLine($"Recipients file: {output}");
+                notes.WriteLine($"Recipients file: {output}");
             }
 
             return Task.FromResult(ExitCodes.Success);
@@ -67,10 +65,10 @@ public sealed class KeygenCommand : ICommand
 
             WritePrivate(output, file);
             WritePrivate(recipients, identity.RecipientsFile(output));
-            context.Console.Error.WriteLine($"Recipients file (for the host that backs up): {recipients}");
+            notes.WriteLine($"Recipients file (for the host that backs up): {recipients}");
         }
 
-        context.Console.Error.WriteLine($"Public key: {identity.Recipient.Encoded}");
+        notes.WriteLine($"Public key: {identity.Recipient.Encoded}");
         return Task.FromResult(ExitCodes.Success);
     }
 

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
+using BackupAgent.Core.Formats;
 using BackupAgent.Core.Sets;
 
 namespace BackupAgent.Cli.Commands;
@@ -7,21 +9,17 @@ public sealed class ListCommand : ICommand
 {
     public string Name => "list";
 
-    public string Help => """
-        backup-agent list --from DEST [--volume NAME] [--json]
+    public string Summary => "list the complete backup sets at DEST, newest first";
 
-        Lists the complete backup sets at DEST, newest first. An archive of a chain (docs/incremental.md)
-        shows its level and the set it builds on; a chain whose base is missing or unreadable is named
-        on stderr (exit 1), and restore refuses it.
-          --volume NAME   only sets that hold this volume
-          --json          print an array of backup sets as JSON on stdout
+    public string Details => """
+        An archive of a chain (docs/incremental.md) shows its level and the set it builds on; a chain whose base is missing or unreadable is named on stderr (exit 1), and restore refuses it.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--from"),
-        new("--volume"),
-        new("--json", IsFlag: true),
+        CliOption.Value("--from", "DEST", "the store to list"),
+        CliOption.Value("--volume", "NAME", "only sets that hold this volume"),
+        CliOption.Flag("--json", "print an array of backup sets as JSON on stdout (sizes in bytes)"),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
@@ -41,7 +39,7 @@ public sealed class ListCommand : ICommand
             foreach (var set in sets)
             {
                 var volumes = string.Join(", ", set.Archives.Select(a => a.Volume + ChainNote(a)));
-                context.Console.Out.WriteLine($"{set.Id}  {set.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {set.Archives.Sum(a => a.Bytes),14} bytes  {volumes}");
+                context.Console.Out.WriteLine($"{set.Id}  {set.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {ByteSize.Human(set.Archives.Sum(a => a.Bytes)),10}  {volumes}");
             }
         }
 

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Engine;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
 using BackupAgent.Core.Operations;
 using BackupAgent.Core.Sets;
 
@@ -10,46 +12,30 @@ public sealed class MigrateCommand : ICommand
 {
     public string Name => "migrate";
 
-    public string Help => """
-        backup-agent migrate --to-engine URI (--volume NAME[=TARGET] ... | --container NAME) [--via DEST]
-                             [--with-containers] [--start] [--copy-images] [--stop] [--leave-stopped]
-                             [--force] [--dry-run] [--json] [--progress MODE]
+    public string Summary => "move volumes (or a container's) to another engine, verified file by file";
 
-        Moves volumes (or every volume and bind mount of a container) from the engine of --docker-host to the
-        engine at --to-engine (unix:///PATH or tcp://HOST:PORT). Target volumes get the same names (or TARGET),
-        driver, options and labels (Compose's too). Without --via the data streams from a helper on the source
-        straight into a helper on the target; with --via DEST it becomes a backup set there (which stays) and is
-        restored on the target. Afterwards every file on the target is compared with what was read.
-        Everything is checked before anything is stopped: both engines, names, target volumes (a non-empty one
-        is refused without --force), images and container names.
-          --to-engine-cert-path DIR  TLS for a tcp:// target: ca.pem, cert.pem, key.pem, as Docker clients take them
-          --with-containers  also create the containers that use the volumes on the target (image, command,
-                             environment, labels, mounts, ports, restart policy, networks), stopped
-          --start            start them there
-          --copy-images      copy images the target lacks from the source (docker save/load)
-          --stop             stop the source containers that use the volumes during the copy (see backup)
-          --leave-stopped    leave them stopped afterwards: the cut-over
-          --dry-run          print the plan and touch nothing
-          --json             print the report as JSON
-        Exits 0 when every target matches its source, 1 otherwise.
-        """ + ProgressOption.Help;
+    public string Details => """
+        Moves volumes (or every volume and bind mount of a container) from the engine of --docker-host to the engine at --to-engine (unix:///PATH or tcp://HOST:PORT). Target volumes get the same names (or TARGET), driver, options and labels (Compose's too). Without --via the data streams from a helper on the source straight into a helper on the target; with --via DEST it becomes a backup set there (which stays) and is restored on the target. Afterwards every file on the target is compared with what was read.
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+        Everything is checked before anything is stopped: both engines, names, target volumes (a non-empty one is refused without --force), images and container names. Exits 0 when every target matches its source, 1 otherwise.
+        """;
+
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--to-engine"),
-        new("--to-engine-cert-path"),
-        new("--volume", Repeatable: true),
-        new("--container"),
-        new("--via"),
-        new("--with-containers", IsFlag: true),
-        new("--start", IsFlag: true),
-        new("--copy-images", IsFlag: true),
-        new("--stop", IsFlag: true),
-        new("--leave-stopped", IsFlag: true),
-        new("--force", IsFlag: true),
-        new("--dry-run", IsFlag: true),
-        new("--json", IsFlag: true),
-        ProgressOption.Spec,
+        CliOption.Value("--to-engine", "URI", "the target engine: unix:///PATH or tcp://HOST:PORT"),
+        CliOption.Value("--to-engine-cert-path", "DIR", "TLS for a tcp:// target: ca.pem, cert.pem, key.pem, as Docker clients take them"),
+        CliOption.Repeatable("--volume", "NAME[=TARGET]", "a volume to move, optionally to TARGET"),
+        CliOption.Value("--container", "NAME", "every volume and bind mount of this container"),
+        CliOption.Value("--via", "DEST", "go through a backup set at DEST (which stays) instead of streaming engine to engine"),
+        CliOption.Flag("--with-containers", "also create the containers that use the volumes on the target (image, command, environment, labels, mounts, ports, restart policy, networks), stopped"),
+        CliOption.Flag("--start", "start them there"),
+        CliOption.Flag("--copy-images", "copy images the target lacks from the source (docker save/load)"),
+        CliOption.Flag("--stop", "stop the source containers that use the volumes during the copy (see backup)"),
+        CliOption.Flag("--leave-stopped", "leave them stopped afterwards: the cut-over"),
+        CliOption.Flag("--force", "replace the contents of non-empty target volumes"),
+        CliOption.Flag("--dry-run", "print the plan and touch nothing"),
+        ProgressOption.Create(),
+        CliOption.Flag("--json", "print the report as JSON"),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
@@ -90,7 +76,7 @@ public sealed class MigrateCommand : ICommand
             output.WriteLine(result.DryRun ? $"dry run: nothing is stopped, copied or created. A migration to {target.Endpoint} would:" : $"migrated to {target.Endpoint}:");
             foreach (var v in result.Volumes)
             {
-                var state = result.DryRun ? (v.Created ? "(created)" : "(exists)") : v.Verified ? $"verified: {v.Files} entries, {v.ContentBytes} bytes" : $"DIFFERS: {string.Join("; ", v.Differences)}";
+                var state = result.DryRun ? (v.Created ? "(created)" : "(exists)") : v.Verified ? $"verified: {v.Files} entries, {ByteSize.Human(v.ContentBytes)}" : $"DIFFERS: {string.Join("; ", v.Differences)}";
                 output.WriteLine($"  volume {v.Source} -> {v.Target} {state}");
             }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Errors;
@@ -10,36 +11,28 @@ public sealed class PruneCommand : ICommand
 {
     public string Name => "prune";
 
-    public string Help => """
-        backup-agent prune --from DEST [--volume NAME] [--keep-last N] [--keep-hourly N] [--keep-daily N]
-                           [--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-within DURATION]
-                           [--time-zone ZONE] [--dry-run] [--json]
+    public string Summary => "delete the backup sets that no --keep-* rule keeps";
 
-        Deletes the backup sets that no --keep rule keeps, per source volume (restic's rules: each keeps the
-        newest set in each of its last N hours, days, ISO weeks, months or years that have one; --keep-within
-        keeps every set at most DURATION (e.g. 7d, 36h, 1y6m) older than the newest). A set kept by any rule, for
-        any volume it holds, is kept. The newest set of each volume is never deleted, and a prune that would
-        delete everything is refused. Periods are counted in --time-zone (default: the local zone).
-        A set's manifest is deleted before its archives, so an interrupted prune never leaves a listed set
-        with missing archives; archives of unlisted sets older than 24 hours are swept.
-          --volume NAME   only sets that hold this volume (sets holding other volumes too are kept)
-          --dry-run       print what would be deleted and which rule keeps each survivor; delete nothing
+    public string Details => """
+        Rules apply per source volume (restic's rules: each keeps the newest set in each of its last N hours, days, ISO weeks, months or years that have one; --keep-within keeps every set at most DURATION older than the newest). A set kept by any rule, for any volume it holds, is kept. The newest set of each volume is never deleted, and a prune that would delete everything is refused. Periods are counted in --time-zone (default: the local zone).
+
+        A set's manifest is deleted before its archives, so an interrupted prune never leaves a listed set with missing archives; archives of unlisted sets older than 24 hours are swept.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--from"),
-        new("--volume"),
-        new("--keep-last"),
-        new("--keep-hourly"),
-        new("--keep-daily"),
-        new("--keep-weekly"),
-        new("--keep-monthly"),
-        new("--keep-yearly"),
-        new("--keep-within"),
-        new("--time-zone"),
-        new("--dry-run", IsFlag: true),
-        new("--json", IsFlag: true),
+        CliOption.Value("--from", "DEST", "the store to prune"),
+        CliOption.Value("--volume", "NAME", "only sets that hold this volume (sets holding other volumes too are kept)"),
+        CliOption.Value("--keep-last", "N", "keep the N newest sets"),
+        CliOption.Value("--keep-hourly", "N", "keep the newest set of each of the last N hours that have one"),
+        CliOption.Value("--keep-daily", "N", "keep the newest set of each of the last N days that have one"),
+        CliOption.Value("--keep-weekly", "N", "keep the newest set of each of the last N ISO weeks that have one"),
+        CliOption.Value("--keep-monthly", "N", "keep the newest set of each of the last N months that have one"),
+        CliOption.Value("--keep-yearly", "N", "keep the newest set of each of the last N years that have one"),
+        CliOption.Value("--keep-within", "DURATION", "keep every set at most DURATION (e.g. 7d, 36h, 1y6m) older than the newest"),
+        CliOption.Value("--time-zone", "ZONE", "the zone periods are counted in (default: the local zone), e.g. UTC, Europe/Berlin"),
+        CliOption.Flag("--dry-run", "print what would be deleted and which rule keeps each survivor; delete nothing"),
+        CliOption.Flag("--json", "print the verdicts as JSON on stdout"),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)

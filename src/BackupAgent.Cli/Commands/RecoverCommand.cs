@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 
 namespace BackupAgent.Cli.Commands;
@@ -6,21 +7,17 @@ public sealed class RecoverCommand : ICommand
 {
     public string Name => "recover";
 
-    public string Help => """
-        backup-agent recover [--state-dir DIR] [--config PATH]
+    public string Summary => "start the containers that an agent which was killed left stopped";
 
-        Starts the containers that a backup or restore stopped and could not start again because the agent was
-        killed (SIGKILL, OOM, reboot), as recorded in the journal of stopped containers. A container that another
-        running backup still needs stopped is left to it; one that no longer exists is dropped from the journal; one
-        recreated under its name since (docker compose up) is left as it is; those on another engine are left to a
-        run against it. Prints what it did. Exit 1 when a container did not start: the journal keeps it, and every
-        later run tries again without failing because of it. Every backup, restore and migrate does this first, too.
-          --config PATH   recover against the engine of this configuration's engine: section (the scheduled agent's),
-                          unless --docker-host or DOCKER_HOST names another, and against each engine under engines:
-          --engine NAME   with --config: only against the engine NAME under engines:
+    public string Details => """
+        Starts the containers that a backup or restore stopped and could not start again because the agent was killed (SIGKILL, OOM, reboot), as recorded in the journal of stopped containers (in --state-dir). A container that another running backup still needs stopped is left to it; one that no longer exists is dropped from the journal; one recreated under its name since (docker compose up) is left as it is; those on another engine are left to a run against it. Prints what it did. Exit 1 when a container did not start: the journal keeps it, and every later run tries again without failing because of it. Every backup, restore and migrate does this first, too.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [new("--config"), new("--engine")];
+    public IReadOnlyList<Option> Options { get; } =
+    [
+        AgentSetup.ConfigOption("recover against the engine of this configuration's engine: section (the scheduled agent's), unless --docker-host or DOCKER_HOST names another, and against each engine under engines:"),
+        CliOption.Value("--engine", "NAME", "with --config: only against the engine NAME under engines:"),
+    ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Scheduling.Hosting;
 
@@ -7,20 +8,19 @@ public sealed class RunCommand : ICommand
 {
     public string Name => "run";
 
-    public string Help => """
-        backup-agent run [--config PATH] [--once JOB [--dry-run]] [--json]
+    public string Summary => "run the configured jobs on their schedules until SIGTERM/Ctrl-C (--once JOB: one job now)";
 
-        Runs the agent: validates the configuration (every problem at once, exit 2), then runs each job on its cron
-        schedule until SIGTERM or Ctrl-C, which cancels running jobs cleanly (no helper, no partial backup is left).
-        Logging, concurrency, state and notifications come from the configuration; see docs/scheduling.md.
-          --config PATH   default: config/agent.yaml under the current directory if present, else /etc/backup-agent/agent.yaml
-          --once JOB      run the job JOB once now and exit (0 when it succeeded)
-          --dry-run       with --once: print what the run would do (sources, containers to stop, hooks; the sets a
-                          prune would delete) and touch nothing
-          --json          with --once: print the run as JSON on stdout
+    public string Details => """
+        Runs the agent: validates the configuration (every problem at once, exit 2), then runs each job on its cron schedule until SIGTERM or Ctrl-C, which cancels running jobs cleanly (no helper, no partial backup is left). Logging, concurrency, state and notifications come from the configuration; see docs/scheduling.md.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--once"), new("--dry-run", IsFlag: true), new("--json", IsFlag: true)];
+    public IReadOnlyList<Option> Options { get; } =
+    [
+        AgentSetup.ConfigOption(),
+        CliOption.Value("--once", "JOB", "run the job JOB once now and exit (0 when it succeeded)"),
+        CliOption.Flag("--dry-run", "with --once: print what the run would do (sources, containers to stop, hooks; the sets a prune would delete) and touch nothing"),
+        CliOption.Flag("--json", "with --once: print the run as JSON on stdout"),
+    ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {

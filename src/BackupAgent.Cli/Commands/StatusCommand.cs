@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.History;
@@ -8,17 +9,17 @@ public sealed class StatusCommand : ICommand
 {
     public string Name => "status";
 
-    public string Help => """
-        backup-agent status [--config PATH] [--json]
+    public string Summary => "each configured job's schedule, next run and last run";
 
-        Shows each configured job: its schedule and next fire time, and its last run from the run history (outcome,
-        duration, bytes). The history survives restarts; the agent need not be running. In cluster mode (cluster:),
-        the whole fleet from PostgreSQL: the nodes with their last check-in and what is wrong with them, and for each
-        job the node, outcome, duration and bytes of its last run.
-          --json   print an array of job statuses as JSON on stdout (cluster mode: an object of nodes, jobs and runs)
+    public string Details => """
+        Shows each configured job: its schedule and next fire time, and its last run from the run history (outcome, duration, size). The history survives restarts; the agent need not be running. In cluster mode (cluster:), the whole fleet from PostgreSQL: the nodes with their last check-in and what is wrong with them, and for each job the node, outcome, duration and bytes of its last run.
         """;
 
-    public IReadOnlyList<OptionSpec> Options { get; } = [AgentSetup.ConfigOption, new("--json", IsFlag: true)];
+    public IReadOnlyList<Option> Options { get; } =
+    [
+        AgentSetup.ConfigOption(),
+        CliOption.Flag("--json", "print an array of job statuses as JSON on stdout"),
+    ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Cli.Hosting;
 using BackupAgent.Core.Operations;
 
@@ -7,28 +8,23 @@ public sealed class VerifyCommand : ICommand
 {
     public string Name => "verify";
 
-    public string Help => """
-        backup-agent verify --from DEST [--backup ID|latest] [--deep] [--accept-without-mac] [--json]
-                           [--progress auto|tty|plain|none]
+    public string Summary => "check every archive of a backup set against its manifest (--deep: file by file)";
 
-        Reads every archive of a backup set (default: the latest) and checks its size and SHA-256
-        against the manifest, that it decompresses, and that its tar holds the recorded entries.
-        With --deep, also restores each archive into a scratch volume through a helper and compares every
-        file (type, mode, owner, mtime, size, SHA-256, link target) with the per-file index recorded at
-        backup time; the scratch volume is removed afterwards.
-        Exits 1 if any archive fails. Encrypted sets need their key, and their manifest must carry a MAC
-        under it (--accept-without-mac takes a set made by an agent older than the MAC, with a warning).
-        """ + ProgressOption.Help + KeyOptions.ReadHelp;
+    public string Details => """
+        Reads every archive of a backup set (default: the latest) and checks its size and SHA-256 against the manifest, that it decompresses, and that its tar holds the recorded entries. With --deep, also restores each archive into a scratch volume through a helper and compares every file (type, mode, owner, mtime, size, SHA-256, link target) with the per-file index recorded at backup time; the scratch volume is removed afterwards.
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+        Exits 1 if any archive fails. Encrypted sets need their key, and their manifest must carry a MAC under it.
+        """;
+
+    public IReadOnlyList<Option> Options { get; } =
     [
-        new("--from"),
-        new("--backup"),
-        new("--deep", IsFlag: true),
-        new("--accept-without-mac", IsFlag: true),
-        new("--json", IsFlag: true),
-        ProgressOption.Spec,
-        .. KeyOptions.ReadSpecs,
+        CliOption.Value("--from", "DEST", "the store to verify"),
+        CliOption.Value("--backup", "ID|latest", "the set (default: latest)"),
+        CliOption.Flag("--deep", "restore each archive into a scratch volume and compare every file with the index recorded at backup time"),
+        CliOption.Flag("--accept-without-mac", "take a set made by an agent older than the MAC, with a warning"),
+        ProgressOption.Create(),
+        CliOption.Flag("--json", "print the verdicts as JSON on stdout"),
+        .. KeyOptions.Read(),
     ];
 
     public async Task<int> RunAsync(Arguments args, CommandContext context, CancellationToken cancellationToken)

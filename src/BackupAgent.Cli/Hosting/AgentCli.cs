@@ -1,76 +1,61 @@
-using BackupAgent.Cli.Commands;
+using System.CommandLine;
+using System.CommandLine.Help;
 using BackupAgent.Core;
 using BackupAgent.Core.Errors;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Display;
-using Serilog.Sinks.SystemConsole.Themes;
 
 namespace BackupAgent.Cli.Hosting;
 
-/// <summary>The entry point of the command line: picks the command, parses its options, maps errors to exit codes.</summary>
+/// <summary>The entry point of the command line: parses with System.CommandLine (<see cref="CliTree"/>), runs the command, maps errors to exit codes.</summary>
 public static class AgentCli
 {
     private const string LogTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
 
-    private static readonly IReadOnlyList<ICommand> Commands =
-    [
-        new BackupCommand(),
-        new RestoreCommand(),
-        new ListCommand(),
-        new VerifyCommand(),
-        new PruneCommand(),
-        new CopyCommand(),
-        new RecoverCommand(),
-        new MigrateCommand(),
-        new RunCommand(),
-        new StatusCommand(),
-        new ConfigCheckCommand(),
-        new ClusterInitCommand(),
-        new KeygenCommand(),
-    ];
-
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)
     {
-        if (argv.Count == 0 || argv[0] is "--help" or "-h" or "help")
+        var root = CliTree.Build((command, parse, token) => RunCommandAsync(command, parse, console, token));
+        if (argv.Count == 0)
         {
-            (argv.Count == 0 ? console.Error : console.Out).WriteLine(Usage.Overview);
-            return argv.Count == 0 ? ExitCodes.BadInput : ExitCodes.Success;
+            console.Error.WriteLine(HelpText.For(root));
+            return ExitCodes.BadInput;
         }
 
-        if (argv[0] is "--version" or "version")
+        var parse = root.Parse(CliTree.Tokens(argv), CliTree.ParserConfiguration);
+        if (parse.Action is HelpAction)
+        {
+            console.Out.WriteLine(HelpText.For(parse.CommandResult.Command));
+            return ExitCodes.Success;
+        }
+
+        if (parse.CommandResult.Command == root && parse.GetResult(CliTree.VersionOption) is System.CommandLine.Parsing.OptionResult { Implicit: false } && parse.UnmatchedTokens.Count == 0)
         {
             console.Out.WriteLine(ToolVersion.Current);
             return ExitCodes.Success;
         }
 
-        // A command's name may have two words (config check).
-        var command = Commands.FirstOrDefault(c => c.Name.Split(' ').SequenceEqual(argv.Take(c.Name.Count(ch => ch == ' ') + 1)));
-        if (command is null)
+        if (ParseProblems.First(parse, argv) is { } problem)
         {
-            console.Error.WriteLine($"backup-agent: unknown command '{argv[0]}'\n\n{Usage.Overview}");
+            console.Fail(problem);
             return ExitCodes.BadInput;
         }
 
-        var words = command.Name.Count(ch => ch == ' ') + 1;
-        if (argv.Skip(words).Any(a => a is "--help" or "-h"))
+        return await parse.InvokeAsync(
+            new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+            cancellationToken);
+    }
+
+    private static async Task<int> RunCommandAsync(ICommand command, ParseResult parse, AgentConsole console, CancellationToken cancellationToken)
+    {
+        var args = new Arguments(command.Name, parse);
+        if (args.Flag(GlobalOptions.Verbose) && args.Flag(GlobalOptions.Quiet))
         {
-            console.Out.WriteLine(command.Help);
-            return ExitCodes.Success;
+            console.Fail($"{command.Name}: give {GlobalOptions.Verbose} or {GlobalOptions.Quiet}, not both");
+            return ExitCodes.BadInput;
         }
 
-        Arguments args;
-        try
-        {
-            args = Arguments.Parse(command.Name, argv.Skip(words).ToList(), command.Options);
-        }
-        catch (BackupAgentException e)
-        {
-            console.Error.WriteLine($"backup-agent: {OptionNames.Describe(e)}");
-            return ExitCodes.For(e);
-        }
-
-        await using var log = CreateLogger(console, args.Flag("--verbose"));
+        await using var log = CreateLogger(console, args);
         try
         {
             var context = new CommandContext(console, log, args); // its settings are read when it first opens something: `run` at start, before any job
@@ -79,7 +64,7 @@ public static class AgentCli
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             log.Error("{Command} was cancelled", command.Name);
-            console.Error.WriteLine($"backup-agent: {command.Name} was cancelled; nothing partial is left visible");
+            console.Fail($"{command.Name} was cancelled; nothing partial is left visible");
             return ExitCodes.Failed;
         }
         catch (Exception e)
@@ -89,17 +74,17 @@ public static class AgentCli
                 log.Error(e, "{Command} failed unexpectedly", command.Name);
             }
 
-            console.Error.WriteLine($"backup-agent: {command.Name} failed: {OptionNames.Describe(e)}");
+            console.Fail($"{command.Name} failed: {OptionNames.Describe(e)}");
             return ExitCodes.For(e);
         }
     }
 
-    private static Serilog.Core.Logger CreateLogger(AgentConsole console, bool verbose)
+    private static Serilog.Core.Logger CreateLogger(AgentConsole console, Arguments args)
     {
-        var config = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information)
-            .Enrich.With(new SettingWording(OptionNames.For));
-        return (console.IsTerminal
-            ? config.WriteTo.Console(outputTemplate: LogTemplate, standardErrorFromLevel: LogEventLevel.Verbose, theme: ConsoleTheme.None)
-            : config.WriteTo.Sink(new TextWriterSink(console.Error, new MessageTemplateTextFormatter(LogTemplate)))).CreateLogger();
+        var level = args.Flag(GlobalOptions.Verbose) ? LogEventLevel.Debug : args.Flag(GlobalOptions.Quiet) ? LogEventLevel.Error : LogEventLevel.Information;
+        return new LoggerConfiguration().MinimumLevel.Is(level)
+            .Enrich.With(new SettingWording(OptionNames.For))
+            .WriteTo.Sink(new TextWriterSink(console.Error, ColourFormatter.For(console, new MessageTemplateTextFormatter(LogTemplate))))
+            .CreateLogger();
     }
 }

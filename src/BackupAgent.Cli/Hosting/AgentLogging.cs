@@ -6,7 +6,6 @@ using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
 using Serilog.Formatting.Display;
-using Serilog.Sinks.SystemConsole.Themes;
 
 namespace BackupAgent.Cli.Hosting;
 
@@ -18,11 +17,11 @@ internal static class AgentLogging
 {
     private const string HumanTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {RunScope}{Message:lj}{NewLine}{Exception}";
 
-    public static Serilog.Core.Logger Create(AgentOptions options, AgentConsole console, bool verbose)
+    public static Serilog.Core.Logger Create(AgentOptions options, AgentConsole console, bool verbose, bool quiet = false)
     {
         var logging = options.Logging;
         var config = new LoggerConfiguration()
-            .MinimumLevel.Is(verbose ? LogEventLevel.Debug : Enum.Parse<LogEventLevel>(logging.Level, ignoreCase: true))
+            .MinimumLevel.Is(verbose ? LogEventLevel.Debug : quiet ? LogEventLevel.Error : Enum.Parse<LogEventLevel>(logging.Level, ignoreCase: true))
             .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .Enrich.FromLogContext()
@@ -30,9 +29,7 @@ internal static class AgentLogging
         if (logging.Console != "none")
         {
             var formatter = Formatter(logging.Console);
-            config = console.IsTerminal && logging.Console == "human"
-                ? config.WriteTo.Console(outputTemplate: HumanTemplate, standardErrorFromLevel: LogEventLevel.Verbose, theme: ConsoleTheme.None)
-                : config.WriteTo.Sink(new TextWriterSink(console.Error, formatter));
+            config = config.WriteTo.Sink(new TextWriterSink(console.Error, logging.Console == "human" ? ColourFormatter.For(console, formatter) : formatter));
         }
 
         if (logging.File.Path is { Length: > 0 } path)

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.CommandLine;
 using BackupAgent.Scheduling.Config;
 using BackupAgent.Scheduling.Running;
 
@@ -7,7 +8,9 @@ namespace BackupAgent.Cli.Hosting;
 /// <summary>What the agent's commands share: --config, the validated configuration, and the job runner.</summary>
 internal static class AgentSetup
 {
-    public static readonly OptionSpec ConfigOption = new("--config");
+    /// <summary>--config PATH, for the commands that read the configuration.</summary>
+    public static Option<string> ConfigOption(string? description = null) => CliOption.Value("--config", "PATH",
+        description ?? "the configuration (default: config/agent.yaml under the current directory if present, else /etc/backup-agent/agent.yaml)");
 
     /// <summary>Reads and validates the configuration (every problem at once, exit 2).</summary>
     public static AgentOptions LoadConfig(Arguments args)
@@ -37,7 +40,7 @@ internal static class AgentSetup
     /// <summary>The logger from logging: in the configuration, and a runner whose jobs open engines and stores with the command's factory.</summary>
     public static (Serilog.Core.Logger Log, JobRunner Runner) Open(AgentOptions options, Arguments args, CommandContext context)
     {
-        var log = AgentLogging.Create(options, context.Console, args.Flag("--verbose"));
+        var log = AgentLogging.Create(options, context.Console, args.Flag(GlobalOptions.Verbose), args.Flag(GlobalOptions.Quiet));
         context.Configure(options);
         return (log, new JobRunner(options, context.Factory, log));
     }

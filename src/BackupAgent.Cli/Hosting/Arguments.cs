@@ -1,86 +1,75 @@
+using System.CommandLine;
 using BackupAgent.Core.Errors;
 
 namespace BackupAgent.Cli.Hosting;
 
-/// <summary>An option a command takes: <c>--name VALUE</c> (or <c>--name=VALUE</c>), or a flag with no value.</summary>
-public sealed record OptionSpec(string Name, bool IsFlag = false, bool Repeatable = false);
-
-/// <summary>Parsed options of one command. Every problem names the option it is about.</summary>
+/// <summary>
+/// The options of one parsed command line, read by name: the command's own and the global ones. System.CommandLine
+/// parses; <see cref="ParseProblems"/> words what it refuses.
+/// </summary>
 public sealed class Arguments
 {
-    public static readonly IReadOnlyList<OptionSpec> Global =
-    [
-        new("--docker-host"),
-        new("--docker-cert-path"),
-        new("--helper-image"),
-        new("--helper-timeout"),
-        new("--state-dir"),
-        new("--verbose", IsFlag: true),
-    ];
+    private readonly Dictionary<string, Option> _options = new(StringComparer.Ordinal);
 
-    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
-
-    private Arguments(string command) => Command = command;
+    internal Arguments(string command, ParseResult result)
+    {
+        Command = command;
+        Result = result;
+        foreach (var option in CliTree.OptionsInScope(result.CommandResult.Command))
+        {
+            _options.TryAdd(option.Name, option);
+        }
+    }
 
     public string Command { get; }
 
-    public static Arguments Parse(string command, IReadOnlyList<string> tokens, IReadOnlyList<OptionSpec> options)
+    /// <summary>The parse this reads from.</summary>
+    public ParseResult Result { get; }
+
+    /// <summary>
+    /// Parses <paramref name="tokens"/> as the options of a command named <paramref name="command"/> that takes
+    /// <paramref name="options"/> (and the global options); a problem is thrown, naming its culprit.
+    /// </summary>
+    public static Arguments Parse(string command, IReadOnlyList<string> tokens, IReadOnlyList<Option> options)
     {
-        var specs = options.Concat(Global).ToDictionary(o => o.Name, StringComparer.Ordinal);
-        var parsed = new Arguments(command);
-        for (var i = 0; i < tokens.Count; i++)
+        var root = new RootCommand();
+        foreach (var global in GlobalOptions.Create())
         {
-            var token = tokens[i];
-            if (!token.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new BadInputException($"{command}: unexpected argument '{token}' (options start with --; see 'backup-agent {command} --help')");
-            }
-
-            var eq = token.IndexOf('=');
-            var name = eq > 0 ? token[..eq] : token;
-            if (!specs.TryGetValue(name, out var spec))
-            {
-                throw new BadInputException($"{command}: unknown option '{name}' (see 'backup-agent {command} --help')");
-            }
-
-            string value;
-            if (spec.IsFlag)
-            {
-                value = eq > 0 ? throw new BadInputException($"{command}: {name} takes no value") : "true";
-            }
-            else if (eq > 0)
-            {
-                value = token[(eq + 1)..];
-            }
-            else if (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                value = tokens[++i];
-            }
-            else
-            {
-                throw new BadInputException($"{command}: {name} needs a value");
-            }
-
-            if (!parsed._values.TryGetValue(name, out var list))
-            {
-                parsed._values[name] = list = [];
-            }
-            else if (!spec.Repeatable)
-            {
-                throw new BadInputException($"{command}: {name} is given more than once");
-            }
-
-            list.Add(value);
+            root.Options.Add(global);
         }
 
-        return parsed;
+        var sub = new Command(command);
+        foreach (var option in options)
+        {
+            sub.Options.Add(option);
+        }
+
+        root.Subcommands.Add(sub);
+        string[] argv = [command, .. tokens];
+        var result = root.Parse(CliTree.Tokens(argv), CliTree.ParserConfiguration);
+        return ParseProblems.First(result, argv) is { } problem ? throw new BadInputException(problem) : new Arguments(command, result);
     }
 
-    public string? Value(string name) => _values.TryGetValue(name, out var list) ? list[^1] : null;
+    public string? Value(string name) => Find(name) switch
+    {
+        Option<string> single => Result.GetValue(single),
+        Option<string[]> many => Result.GetValue(many) is { Length: > 0 } values ? values[^1] : null,
+        _ => null,
+    };
 
     public string Required(string name) => Value(name) ?? throw new BadInputException($"{Command}: {name} is required (see 'backup-agent {Command} --help')");
 
-    public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var list) ? list : [];
+    public IReadOnlyList<string> Values(string name) => Find(name) switch
+    {
+        Option<string[]> many => Result.GetValue(many) ?? [],
+        Option<string> single => Result.GetValue(single) is { } value ? [value] : [],
+        _ => [],
+    };
 
-    public bool Flag(string name) => _values.ContainsKey(name);
+    public bool Flag(string name) => Find(name) is Option<bool> flag && Result.GetValue(flag);
+
+    /// <summary>Whether the line gives <paramref name="name"/> at all (a flag, or an option with its value).</summary>
+    public bool Given(string name) => Find(name) is { } option && Result.GetResult(option) is { Implicit: false };
+
+    private Option? Find(string name) => _options.GetValueOrDefault(name);
 }

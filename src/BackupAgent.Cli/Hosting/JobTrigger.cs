@@ -44,7 +44,7 @@ internal static class JobTrigger
 
     public static string Describe(RunRecord run) => run.Outcome switch
     {
-        RunOutcome.Succeeded => $"succeeded in {run.Duration?.TotalSeconds:0.0} s, {run.Bytes} bytes, backup set(s) {string.Join(", ", run.Sets)}" +
+        RunOutcome.Succeeded => $"succeeded in {run.Duration?.TotalSeconds:0.0} s, {Core.Formats.ByteSize.Human(run.Bytes)}, backup set(s) {string.Join(", ", run.Sets)}" +
             (run.Downtimes.Count > 0 ? $"; downtime: {string.Join(", ", run.Downtimes)}" : "") +
             (run.Warnings.Count > 0 ? $"; warning: {string.Join("; ", run.Warnings)}" : ""),
         RunOutcome.Running => "running",

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Core.Crypto;
 using BackupAgent.Core.Crypto.Age;
 using BackupAgent.Core.Errors;
@@ -8,27 +9,25 @@ namespace BackupAgent.Cli.Hosting;
 public static class KeyOptions
 {
     /// <summary>The options of a command that writes sets (backup): a secret, or public keys.</summary>
-    public static readonly IReadOnlyList<OptionSpec> WriteSpecs = [new("--passphrase-file"), new("--key-file"), new("--recipient", Repeatable: true)];
+    public static IReadOnlyList<Option> Write() =>
+    [
+        Passphrase(),
+        KeyFile(),
+        CliOption.Repeatable("--recipient", "KEY|FILE", "... or to age public keys: the recipients file that `backup-agent keygen` writes (an age1... key with its manifest key), or an age1... key; this host then cannot read the sets it makes (or $BACKUP_AGENT_RECIPIENTS_FILE)"),
+    ];
 
     /// <summary>The options of a command that reads sets (restore, verify): a secret, or identities.</summary>
-    public static readonly IReadOnlyList<OptionSpec> ReadSpecs = [new("--passphrase-file"), new("--key-file"), new("--identity-file")];
+    public static IReadOnlyList<Option> Read() =>
+    [
+        Passphrase(),
+        KeyFile(),
+        CliOption.Value("--identity-file", "PATH", "... or with the age identities in PATH (AGE-SECRET-KEY-1..., as `backup-agent keygen` and age-keygen write them; or $BACKUP_AGENT_IDENTITY_FILE)"),
+    ];
 
-    private const string Help = """
-          --passphrase-file PATH  encrypt/decrypt archives with the passphrase in PATH (or $BACKUP_AGENT_PASSPHRASE,
-                                  $BACKUP_AGENT_PASSPHRASE_FILE); new sets are in the age format (scrypt)
-          --key-file PATH         ... or with the 32-byte key in PATH, raw or base64 (or $BACKUP_AGENT_KEY_FILE)
-        """;
+    private static Option Passphrase() => CliOption.Value("--passphrase-file", "PATH",
+        "encrypt/decrypt archives with the passphrase in PATH (or $BACKUP_AGENT_PASSPHRASE, $BACKUP_AGENT_PASSPHRASE_FILE); new sets are in the age format (scrypt)");
 
-    public const string WriteHelp = "\n" + Help + "\n" + """
-          --recipient KEY|FILE    ... or to age public keys (repeatable): the recipients file that `backup-agent keygen`
-                                  writes (an age1... key with its manifest key), or an age1... key; this host then
-                                  cannot read the sets it makes (or $BACKUP_AGENT_RECIPIENTS_FILE)
-        """;
-
-    public const string ReadHelp = "\n" + Help + "\n" + """
-          --identity-file PATH    ... or with the age identities in PATH (AGE-SECRET-KEY-1..., as `backup-agent keygen`
-                                  and age-keygen write them; or $BACKUP_AGENT_IDENTITY_FILE)
-        """;
+    private static Option KeyFile() => CliOption.Value("--key-file", "PATH", "... or with the 32-byte key in PATH, raw or base64 (or $BACKUP_AGENT_KEY_FILE)");
 
     /// <summary>The key from exactly one source, or null when none is given; public keys only when <paramref name="writing"/>, identities only when not.</summary>
     public static ArchiveKey? Resolve(Arguments args, AgentConsole console, bool writing)

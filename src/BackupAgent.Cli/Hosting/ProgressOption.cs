@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BackupAgent.Core.Errors;
 using BackupAgent.Core.Progress;
 
@@ -13,15 +14,10 @@ public static class ProgressOption
 {
     public const string Name = "--progress";
 
-    public static readonly OptionSpec Spec = new(Name);
-
-    public const string Help = "\n" + """
-          --progress MODE    auto (default), tty, plain or none. tty: one line on stderr, rewritten in place
-                             (done, of the total, rate, ETA, volume); plain: a log line at every 5% or 10 s;
-                             auto: with --json, JSON status lines on stderr; on a terminal, tty; else plain
-                             for a run that lasts over 10 s. The total of a backup is estimated (the latest
-                             backup of each source, else du in a read-only helper); a restore's is exact.
-        """;
+    /// <summary>The option, for the commands that show progress.</summary>
+    public static Option<string> Create() => CliOption.Value(Name, "MODE",
+        "auto (default), tty, plain or none. tty: one line on stderr, rewritten in place (done, of the total, rate, ETA, volume); plain: a log line at every 5% or 10 s; auto: with --json, JSON status lines on stderr; on a terminal, tty; else plain for a run that lasts over 10 s; with --quiet, none. The total of a backup is estimated (the latest backup of each source, else du in a read-only helper); a restore's is exact.",
+        "auto", "tty", "plain", "none");
 
     /// <summary>The renderer the options choose; null for none.</summary>
     public static IProgressSink? Open(Arguments args, CommandContext context)
@@ -30,6 +26,7 @@ public static class ProgressOption
         return (args.Value(Name) ?? "auto") switch
         {
             "none" => null,
+            "auto" when args.Flag(GlobalOptions.Quiet) => null,
             "tty" => new TtyProgress(console.Error, context.Clock),
             "plain" => new PlainProgress(context.Log, context.Clock),
             "auto" when args.Flag("--json") => new JsonProgress(console.Error, context.Clock),

@@ -31,7 +31,7 @@ public static class Compressions
     /// <summary>Wraps <paramref name="output"/> so that what is written to the result is compressed into it. Leaves it open.</summary>
     public static Stream Compress(this Compression compression, Stream output) => compression switch
     {
-        Compression.Zstd => new ZstdSharp.CompressionStream(output, level: 3, bufferSize: 1 << 20, leaveOpen: true),
+        Compression.Zstd => new ZstdSharp.CompressionStream(output, level: 3, bufferSize: OverlappedCopy.BufferBytes, leaveOpen: true),
         Compression.Gzip => new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true),
         _ => new NonClosingStream(output),
     };
@@ -39,7 +39,7 @@ public static class Compressions
     /// <summary>Wraps <paramref name="input"/> so that reading the result yields the decompressed bytes. Leaves it open.</summary>
     public static Stream Decompress(this Compression compression, Stream input) => compression switch
     {
-        Compression.Zstd => new ZstdSharp.DecompressionStream(input, bufferSize: 1 << 20, checkEndOfStream: true, leaveOpen: true),
+        Compression.Zstd => new ZstdSharp.DecompressionStream(input, bufferSize: OverlappedCopy.BufferBytes, checkEndOfStream: true, leaveOpen: true),
         Compression.Gzip => new GZipStream(input, CompressionMode.Decompress, leaveOpen: true),
         _ => new NonClosingStream(input),
     };

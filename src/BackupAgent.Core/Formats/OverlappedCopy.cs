@@ -4,16 +4,21 @@ using System.Threading.Channels;
 namespace BackupAgent.Core.Formats;
 
 /// <summary>
-/// Copies a stream with its reads and its writes on two threads: one fills 1 MiB buffers from the source (and
+/// Copies a stream with its reads and its writes on two threads: one fills <see cref="BufferBytes"/> buffers from the source (and
 /// whatever the source does on its read path: counting, indexing, hashing), the caller's writes them to the
 /// destination (compressing, encrypting, hashing, storing). At most <see cref="Depth"/> buffers are in flight, so
 /// memory is bounded; a failure on either side ends both.
 /// </summary>
 public static class OverlappedCopy
 {
-    public const int BufferBytes = 1 << 20;
+    /// <summary>
+    /// The size of every read and write on the agent's data path (FIFOs, files, streams, compression). 128 KiB: a
+    /// buffer and the pages it is copied to stay in the core's cache, where 1 MiB ones do not; measured here, writing
+    /// 1 GiB to the page cache costs 0.3 s of system time in 128 KiB writes and 1.6 to 2.3 s in 1 MiB ones.
+    /// </summary>
+    public const int BufferBytes = 1 << 17;
 
-    public const int Depth = 4;
+    public const int Depth = 16;
 
     public static async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
     {

@@ -46,7 +46,7 @@ public static class TarIndex
     public static async Task<TarStats> StreamAsync(Stream tar, Func<TarIndexEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken)
     {
         var indexed = new TarStatsStream(tar, onEntry);
-        await indexed.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
+        await indexed.CopyToAsync(Stream.Null, OverlappedCopy.BufferBytes, cancellationToken);
         return indexed.Stats;
     }
 
@@ -73,10 +73,10 @@ public static class TarIndex
     }
 
     /// <summary>Reads an index of at most <paramref name="maxEntries"/> entries (its archive's count: an index cannot hold more, whatever a store did to it).</summary>
-    public static async Task<List<TarIndexEntry>> ReadAsync(Stream input, CancellationToken cancellationToken, long maxEntries = long.MaxValue)
+    public static async Task<List<TarIndexEntry>> ReadAsync(Stream input, CancellationToken cancellationToken, long maxEntries = long.MaxValue, long maxBytes = long.MaxValue)
     {
         var entries = new List<TarIndexEntry>();
-        using var reader = new StreamReader(input, leaveOpen: true);
+        using var reader = new StreamReader(maxBytes == long.MaxValue ? input : new AtMostStream(input, maxBytes), leaveOpen: true);
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
             if (entries.Count >= maxEntries)
@@ -92,6 +92,21 @@ public static class TarIndex
         }
 
         return entries;
+    }
+
+    /// <summary>An index read that stops with <see cref="InvalidDataException"/> past <paramref name="maxBytes"/> (before one huge line is held whole).</summary>
+    private sealed class AtMostStream(Stream inner, long maxBytes) : PassThroughStream(inner)
+    {
+        private long _read;
+
+        protected override void OnRead(ReadOnlySpan<byte> data)
+        {
+            _read += data.Length;
+            if (_read > maxBytes)
+            {
+                throw new InvalidDataException($"it holds more than {maxBytes} bytes");
+            }
+        }
     }
 
     /// <summary>The differences between what was backed up and what a restore produced, one line each, at most <paramref name="max"/>.</summary>

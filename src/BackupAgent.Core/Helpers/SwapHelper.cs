@@ -25,7 +25,7 @@ public static class SwapHelper
         # Once the commit point has passed, the disk (not the journal) says what is true: a rollback finishes the swap.
         if [ "$action" != commit ] && [ ! -e "$commit" ] && [ ! -e "$old" ] && [ ! -e "$trash" ] && [ ! -e "$done" ]; then
           [ ! -e "$was" ] || touch -r "$was" /tmp/was || exit {{SwapFailed}}
-          rm -rf "$stage" "$was" || exit {{SwapFailed}}
+          rm -rf "$stage" "$was" "$t/.backup-agent-spool-$k" || exit {{SwapFailed}}
           [ ! -e /tmp/was ] || touch -r /tmp/was "$t" || exit {{SwapFailed}}
           sync -f "$t" 2>/dev/null || sync
           [ "$action" != rollback-if-empty ] || {{EmptyCheckHelper.IsEmpty("$t")}} || exit {{NotEmpty}}

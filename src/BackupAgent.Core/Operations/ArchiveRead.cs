@@ -58,7 +58,7 @@ public static class ArchiveRead
                 }
 
                 // The rest (a consumer may stop at the end marker): every byte is authenticated, counted and hashed.
-                await tar.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
+                await tar.CopyToAsync(Stream.Null, OverlappedCopy.BufferBytes, cancellationToken);
                 if (!bounded.Stats.Ended || bounded.Stats.Entries != archive.Files)
                 {
                     problems.Add($"archive '{archive.File}' of '{archive.Volume}' holds {bounded.Stats.Entries} entries{(bounded.Stats.Ended ? "" : " and no end marker")}; the manifest says {archive.Files}");

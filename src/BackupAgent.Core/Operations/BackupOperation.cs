@@ -31,7 +31,14 @@ public sealed record BackupRequest(IReadOnlyList<string> Volumes, string? Contai
 }
 
 /// <summary>What a backup will do: the sources, the containers it stops and the hooks it runs.</summary>
-public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, ConsistencyPlan Consistency);
+public sealed record BackupPlan(IReadOnlyList<BackupSource> Sources, ConsistencyPlan Consistency)
+{
+    /// <summary>With <see cref="BackupRequest.Chain"/>, where each source's archive would go in its chain (one per source, in order).</summary>
+    public IReadOnlyList<ChainChoice>? Chains { get; init; }
+}
+
+/// <summary>Where an archive would go in its chain: at <paramref name="Level"/> on the set <paramref name="Base"/>, or (level 0) a full one, and why.</summary>
+public sealed record ChainChoice(int Level, string? Base, string? FullReason);
 
 /// <summary>
 /// One backup run, under the locks of its sources: inside a <see cref="ConsistencyWindow"/> (pre-backup hooks, the
@@ -47,7 +54,15 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
     public async Task<BackupPlan> PlanAsync(BackupRequest request, CancellationToken cancellationToken)
     {
         await engine.PrepareAsync(cancellationToken);
-        return await PlanCoreAsync(request, cancellationToken);
+        var plan = await PlanCoreAsync(request, cancellationToken);
+        if (request.Chain is null)
+        {
+            return plan;
+        }
+
+        // The same choice as a run's (the base's snapshot file and tree read and checked), said instead of logged.
+        var starts = await ChooseChainsAsync(request, plan.Sources, clock.GetUtcNow(), Serilog.Core.Logger.None, cancellationToken);
+        return plan with { Chains = [.. starts.Select(c => new ChainChoice(c!.Level, c.Base?.Set.Id, c.FullReason))] };
     }
 
     public async Task<BackupSet> RunAsync(BackupRequest request, CancellationToken cancellationToken)
@@ -61,9 +76,9 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
         log.Information("Backing up {Count} source(s) into set {SetId} at {Store}", plan.Sources.Count, id, store.Location);
 
         // Where each archive goes in its chain is settled before anything is stopped (it reads only the store).
-        var chains = await ChooseChainsAsync(request, plan.Sources, createdAt, cancellationToken);
-        using var progress = Progress is null ? null
-            : ProgressMeter.Start(Progress, "backup", await SourceSizes.EstimateAsync(engine, store, plan.Sources, chains, log, cancellationToken));
+        var chains = await ChooseChainsAsync(request, plan.Sources, createdAt, log, cancellationToken);
+        await using var progress = await ProgressMeter.StartAsync(
+            Progress, "backup", ct => SourceSizes.EstimateAsync(engine, store, plan.Sources, chains, log, ct), clock, cancellationToken);
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, id, plan.Consistency, "nothing was backed up", log, cancellationToken, request.StopTimeout);
         await using var writer = new SetWriter(engine, store, id, request.Compression, request.Key, log) { Progress = progress };
         await window.WhileStoppedAsync(async ct =>
@@ -90,7 +105,7 @@ public sealed class BackupOperation(IContainerEngine engine, IBackupStore store,
             : set;
     }
 
-    private async Task<IReadOnlyList<ChainStart?>> ChooseChainsAsync(BackupRequest request, IReadOnlyList<BackupSource> sources, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ChainStart?>> ChooseChainsAsync(BackupRequest request, IReadOnlyList<BackupSource> sources, DateTimeOffset now, ILogger log, CancellationToken cancellationToken)
     {
         if (request.Chain is not { } chain)
         {

@@ -163,20 +163,15 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
 
         await using (reader)
         {
-            var bytes = new MemoryStream();
-            string? damage = null;
+            // Held in memory, so read no more than the manifest declares (a hostile store's gzip bomb stops there), and never more than the cap.
+            var declared = link.Archive.SnapshotPlainBytes;
+            byte[]? snapshot = null;
+            string? damage = declared > MaxSnapshotBytes ? $"{what} is declared larger than {MaxSnapshotBytes} bytes, more than the agent reads back" : null;
             try
             {
-                var buffer = new byte[1 << 16];
-                int n;
-                while ((n = await reader.Plaintext.ReadAsync(buffer, cancellationToken)) > 0)
+                if (damage is null)
                 {
-                    bytes.Write(buffer, 0, n);
-                    if (bytes.Length > MaxSnapshotBytes)
-                    {
-                        damage = $"{what} is larger than {MaxSnapshotBytes} bytes";
-                        break;
-                    }
+                    (snapshot, damage) = declared is { } exact ? await ReadExactlyAsync(reader.Plaintext, (int)exact, what, cancellationToken) : await ReadAtMostAsync(reader.Plaintext, what, cancellationToken);
                 }
             }
             catch (Exception e) when (e is BackupAgentException or InvalidDataException or IOException)
@@ -190,11 +185,38 @@ internal sealed record ChainStart(ChainLink? Base, byte[]? Snapshot, string? Ful
                 throw new BackupAgentException(corrupt);
             }
 
-            var snapshot = bytes.ToArray();
             return damage is not null ? throw new BackupAgentException(damage)
-                : SnapshotProblem(snapshot) is { } problem ? throw new BackupAgentException($"{what} {problem}")
-                : snapshot;
+                : SnapshotProblem(snapshot!) is { } problem ? throw new BackupAgentException($"{what} {problem}")
+                : snapshot!;
         }
+    }
+
+    /// <summary>A snapshot file of a declared size: one buffer of that size, and one byte more is damage.</summary>
+    private static async Task<(byte[]?, string?)> ReadExactlyAsync(Stream plaintext, int size, string what, CancellationToken cancellationToken)
+    {
+        var snapshot = new byte[size];
+        var read = await plaintext.ReadAtLeastAsync(snapshot, size, throwOnEndOfStream: false, cancellationToken);
+        return read < size ? (null, $"{what} holds {read} bytes; its manifest declares {size}")
+            : await plaintext.ReadAsync(new byte[1], cancellationToken) > 0 ? (null, $"{what} is larger than the {size} bytes its manifest declares")
+            : (snapshot, null);
+    }
+
+    /// <summary>A snapshot file of a set made before its size was recorded: at most <see cref="MaxSnapshotBytes"/>.</summary>
+    private static async Task<(byte[]?, string?)> ReadAtMostAsync(Stream plaintext, string what, CancellationToken cancellationToken)
+    {
+        var bytes = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = await plaintext.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            bytes.Write(buffer, 0, n);
+            if (bytes.Length > MaxSnapshotBytes)
+            {
+                return (null, $"{what} is larger than {MaxSnapshotBytes} bytes");
+            }
+        }
+
+        return (bytes.ToArray(), null);
     }
 
     /// <summary>When the dump that wrote <paramref name="snapshot"/> started (Unix seconds, its first field), or null.</summary>

@@ -31,9 +31,9 @@ public sealed record SetCopy(string Id, CopyOutcome Outcome, long Bytes, string?
 {
     public string Describe(string to) => Outcome switch
     {
-        CopyOutcome.Copied => $"{Id} copied to {to} ({Bytes} bytes)",
+        CopyOutcome.Copied => $"{Id} copied to {to} ({Formats.ByteSize.Human(Bytes)})",
         CopyOutcome.AlreadyThere => $"{Id} is in {to} already",
-        CopyOutcome.WouldCopy => $"{Id} would be copied to {to} ({Bytes} bytes)",
+        CopyOutcome.WouldCopy => $"{Id} would be copied to {to} ({Formats.ByteSize.Human(Bytes)})",
         _ => $"{Id} was not copied to {to}: {Problem}",
     };
 }
@@ -54,6 +54,8 @@ public sealed record CopyResult(string From, string To, IReadOnlyList<SetCopy> S
 /// only once all of it is there. A set the target holds already with the same hashes is skipped, so running a copy
 /// again finishes one that was interrupted; one that holds another set under the same ID is never overwritten.
 /// Sets are copied oldest first, each whole; a failed one leaves nothing in the target and does not stop the others.
+/// A set chosen by ID (or <c>latest</c>) that holds incremental archives brings the sets of their chains along, bases
+/// first (those the target holds already are skipped), so that the target can restore it; without them it is not copied.
 /// </summary>
 public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger log)
 {
@@ -69,9 +71,17 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
         var results = new List<SetCopy>();
         var (sets, unreadable) = await SelectAsync(source, request, cancellationToken);
         results.AddRange(unreadable.Select(u => new SetCopy(u.Id, CopyOutcome.Failed, 0, u.Reason)));
-        foreach (var set in sets)
+        var (ordered, broken) = request.Backup == CopyRequest.All ? (sets, new Dictionary<string, string>()) : await WithBasesAsync(source, sets, cancellationToken);
+        var outcomes = new Dictionary<string, CopyOutcome>(StringComparer.Ordinal);
+        foreach (var set in ordered)
         {
-            results.Add(await CopySetAsync(source, target, set, request.DryRun, cancellationToken));
+            // A level is of use in the target only with its chain: its bases go first, and without them it does not go.
+            var copy = broken.TryGetValue(set.Id, out var problem) ? new SetCopy(set.Id, CopyOutcome.Failed, 0, problem)
+                : request.Backup != CopyRequest.All && set.Archives.Select(a => a.Base).OfType<string>().FirstOrDefault(b => outcomes.GetValueOrDefault(b) == CopyOutcome.Failed) is { } failedBase
+                    ? new SetCopy(set.Id, CopyOutcome.Failed, 0, $"its base set '{failedBase}' was not copied, and a level cannot be restored without it")
+                    : await CopySetAsync(source, target, set, request.DryRun, cancellationToken);
+            outcomes[set.Id] = copy.Outcome;
+            results.Add(copy);
         }
 
         return new CopyResult(from.Location, to.Location, results.OrderBy(r => r.Id, StringComparer.Ordinal).ToList());
@@ -91,6 +101,41 @@ public sealed class CopyOperation(IBackupStore from, IBackupStore to, ILogger lo
         return request.Volume is { } volume && set.FindArchive(volume) is null
             ? throw new BadInputException(new Phrase($"backup set '{set.Id}' in {source.Store.Location} holds no {Setting.Volume} '{volume}'"))
             : ([set], []);
+    }
+
+    /// <summary>
+    /// The sets of a copy with the chains their incremental archives need, bases first (oldest first), each once; a set
+    /// whose chain is broken in the source is kept out with the reason.
+    /// </summary>
+    private static async Task<(IReadOnlyList<BackupSet> Sets, Dictionary<string, string> Broken)> WithBasesAsync(
+        BackupCatalog source, IReadOnlyList<BackupSet> sets, CancellationToken cancellationToken)
+    {
+        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (sets.All(s => s.Archives.All(a => a.Level == 0)))
+        {
+            return (sets, broken);
+        }
+
+        var listing = await source.ScanAsync(null, cancellationToken);
+        var all = new List<BackupSet>();
+        foreach (var set in sets)
+        {
+            all.Add(set);
+            foreach (var archive in set.Archives.Where(a => a.Level > 0))
+            {
+                var (links, problem) = Chains.Resolve(set, archive, listing);
+                if (links is null)
+                {
+                    broken.TryAdd(set.Id, $"its chain cannot be copied whole, and a level cannot be restored without it: {problem}");
+                }
+                else
+                {
+                    all.AddRange(links.Select(l => l.Set));
+                }
+            }
+        }
+
+        return (all.DistinctBy(s => s.Id).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToList(), broken);
     }
 
     private async Task<SetCopy> CopySetAsync(BackupCatalog source, BackupCatalog target, BackupSet set, bool dryRun, CancellationToken cancellationToken)

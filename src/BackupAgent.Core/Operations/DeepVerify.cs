@@ -19,6 +19,12 @@ namespace BackupAgent.Core.Operations;
 /// </summary>
 public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILogger log)
 {
+    /// <summary>The most entries a tree index may hold: it is held in memory (a few hundred bytes an entry), when a level is verified deeply or continued.</summary>
+    public const int MaxTreeEntries = 1 << 22;
+
+    /// <summary>The most a tree index may hold before gzip and encryption (its entries' JSON lines).</summary>
+    public const long MaxTreeIndexBytes = 1L << 30;
+
     /// <summary>What is wrong with the archive: read once, into the scratch volume, then compared file by file.</summary>
     public Task<IReadOnlyList<string>> ProblemsAsync(BackupSet set, ArchiveInfo archive, ArchiveKey? key, CancellationToken cancellationToken) =>
         ProblemsAsync([new ChainLink(set, archive)], key, cancellationToken);
@@ -76,8 +82,21 @@ public sealed class DeepVerify(IContainerEngine engine, IBackupStore store, ILog
         Exception? unreadable = null;
         try
         {
-            // An archive's own index holds no more entries than it; the tree's no more than the chain's archives together.
-            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken, maxEntries: item.Kind == "tree index" ? ManifestDoor.MaxLevel * Math.Max(archive.Files, 1L << 20) : archive.Files);
+            // An archive's own index holds no more entries than it; a tree index exactly the entries its manifest
+            // declares (sets made before that was recorded: at most the hard cap). Either is held in memory, so a hostile
+            // store's gzip bomb or endless line stops there too: at most 4 KiB a line on average (a path and a few fields).
+            var tree = item.Kind == "tree index";
+            var maxEntries = tree ? Math.Min(archive.TreeEntries ?? MaxTreeEntries, MaxTreeEntries) : archive.Files;
+            if (tree && archive.TreeEntries > MaxTreeEntries)
+            {
+                throw new BackupAgentException($"tree index '{item.File}' of '{archive.Volume}' is declared to hold {archive.TreeEntries} entries, more than the {MaxTreeEntries} the agent reads back");
+            }
+
+            entries = await TarIndex.ReadAsync(reader.Plaintext, cancellationToken, maxEntries, maxBytes: Math.Min(maxEntries * 4096 + 65536, tree ? MaxTreeIndexBytes : long.MaxValue));
+            if (tree && archive.TreeEntries is { } declared && entries.Count != declared)
+            {
+                throw new InvalidDataException($"it holds {entries.Count} entries; its manifest declares {declared}");
+            }
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or BackupAgentException)
         {

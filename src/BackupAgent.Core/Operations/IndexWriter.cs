@@ -13,7 +13,12 @@ namespace BackupAgent.Core.Operations;
 /// </summary>
 internal sealed class IndexWriter : IAsyncDisposable
 {
-    private readonly Channel<TarIndexEntry> _entries = Channel.CreateBounded<TarIndexEntry>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
+    // Entries travel in batches: one wake-up of the writing side per batch, not per file (a volume of small files
+    // otherwise costs a thread hand-off per entry). At most Depth batches wait, so memory stays bounded.
+    private const int BatchEntries = 256;
+    private const int Depth = 4;
+    private readonly Channel<TarIndexEntry[]> _entries = Channel.CreateBounded<TarIndexEntry[]>(new BoundedChannelOptions(Depth) { SingleReader = true, SingleWriter = true });
+    private readonly List<TarIndexEntry> _batch = new(BatchEntries);
     private readonly TaskCompletionSource _archiveCommitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _write;
     private long _bytes;
@@ -24,7 +29,7 @@ internal sealed class IndexWriter : IAsyncDisposable
         _write = store.WriteAsync(item, async (output, ct) =>
         {
             await using var writer = new ArchiveWriter(output, Compression.Gzip, key);
-            await TarIndex.WriteAsync(_entries.Reader.ReadAllAsync(ct), writer.Input, ct);
+            await TarIndex.WriteAsync(Entries(ct), writer.Input, ct);
             await _archiveCommitted.Task.WaitAsync(ct);
             await writer.FinishAsync(ct);
             (_bytes, _sha256) = (writer.Bytes, writer.Sha256);
@@ -35,11 +40,30 @@ internal sealed class IndexWriter : IAsyncDisposable
         _ = _write.ContinueWith(_ => _entries.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
     }
 
-    public async ValueTask AddAsync(TarIndexEntry entry, CancellationToken cancellationToken)
+    public ValueTask AddAsync(TarIndexEntry entry, CancellationToken cancellationToken)
     {
+        _batch.Add(entry);
+        return _batch.Count < BatchEntries ? ValueTask.CompletedTask : SendAsync(cancellationToken);
+    }
+
+    private async IAsyncEnumerable<TarIndexEntry> Entries([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var batch in _entries.Reader.ReadAllAsync(cancellationToken))
+        {
+            foreach (var entry in batch)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async ValueTask SendAsync(CancellationToken cancellationToken)
+    {
+        var batch = _batch.ToArray();
+        _batch.Clear();
         try
         {
-            await _entries.Writer.WriteAsync(entry, cancellationToken);
+            await _entries.Writer.WriteAsync(batch, cancellationToken);
         }
         catch (ChannelClosedException) when (_write.IsCompleted)
         {
@@ -51,6 +75,11 @@ internal sealed class IndexWriter : IAsyncDisposable
     /// <summary>Commits the index (its archive is committed); returns its size and SHA-256 as stored.</summary>
     public async Task<(long Bytes, string Sha256)> CommitAsync()
     {
+        if (_batch.Count > 0)
+        {
+            await SendAsync(CancellationToken.None);
+        }
+
         _entries.Writer.Complete();
         _archiveCommitted.TrySetResult();
         await _write;

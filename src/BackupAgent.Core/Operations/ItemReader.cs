@@ -33,7 +33,7 @@ public sealed class ItemReader : IAsyncDisposable
     /// <summary>Reads the rest of the stored bytes; what is wrong with them (null: they are as the manifest pins them, or it pins nothing).</summary>
     public async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
-        await _hashed.CopyToAsync(Stream.Null, 1 << 20, cancellationToken);
+        await _hashed.CopyToAsync(Stream.Null, OverlappedCopy.BufferBytes, cancellationToken);
         return (_item.Bytes, _item.Sha256) is (null, null) || (_hashed.Bytes == _item.Bytes && _hashed.Sha256 == _item.Sha256)
             ? null
             : $"{_item.Kind} '{_item.File}' of '{_item.Volume}' is corrupt or truncated: {_hashed.Bytes} bytes with SHA-256 {_hashed.Sha256}; the manifest says {_item.Bytes} bytes with SHA-256 {_item.Sha256}";

@@ -85,8 +85,8 @@ public sealed class MigrateOperation(IContainerEngine source, IContainerEngine t
 
         var createdAt = clock.GetUtcNow();
         var runId = BackupSetId.New(createdAt);
-        using var progress = Progress is null ? null
-            : ProgressMeter.Start(Progress, "migrate", await SourceSizes.EstimateAsync(source, via, sources, null, log, cancellationToken) is { } read ? read * (via is null ? 1 : 2) : null);
+        await using var progress = await ProgressMeter.StartAsync(
+            Progress, "migrate", async ct => await SourceSizes.EstimateAsync(source, via, sources, null, log, ct) is { } read ? read * (via is null ? 1 : 2) : null, clock, cancellationToken);
         await using var window = await ConsistencyWindow.OpenAsync(source, stopper, runId, consistency, "nothing was migrated", log, cancellationToken);
         List<MigratedVolume> moved;
         if (via is null)

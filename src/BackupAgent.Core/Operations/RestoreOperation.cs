@@ -62,7 +62,7 @@ public sealed class RestoreOperation(IContainerEngine engine, IBackupStore store
         var steps = plan.Steps.Zip(states).ToList();
 
         // No hooks: those are a backup's. The users of the targets are stopped, and started again once their targets are swapped.
-        using var progress = ProgressMeter.Start(Progress, "restore", chains.SelectMany(c => c).Sum(l => l.Archive.TarBytes));
+        await using var progress = ProgressMeter.Start(Progress, "restore", chains.SelectMany(c => c).Sum(l => l.Archive.TarBytes));
         await using var window = await ConsistencyWindow.OpenAsync(engine, stopper, runId, new ConsistencyPlan(StopOrder.Sort(users), [], []), "nothing was restored", log, cancellationToken);
         await window.WhileStoppedAsync(async ct =>
         {

@@ -69,8 +69,36 @@ public sealed class SetWriter(IContainerEngine engine, IBackupStore store, strin
             Warnings = await SizeDrops.FindAsync(catalog, _archives, cancellationToken),
         };
         await catalog.SaveAsync(set, key, cancellationToken);
+
+        // A prune running beside this backup may have deleted a base it chose. Checked once the manifest is written, so
+        // that either the prune's second listing sees this level (and keeps the base), or this check sees the base gone.
+        if (await MissingBaseAsync(catalog, _archives, cancellationToken) is { } gone)
+        {
+            throw new BackupAgentException($"the base set '{gone.Base}' of '{gone.Volume}' was deleted while this backup ran (a prune beside it?), so this level could not be restored and was not kept: run the backup again");
+        }
+
         _committed = true;
         return set;
+    }
+
+    /// <summary>The first archive whose base set the store no longer lists (a set whose manifest cannot be read is there), or null.</summary>
+    internal static async Task<ArchiveInfo?> MissingBaseAsync(BackupCatalog catalog, IEnumerable<ArchiveInfo> archives, CancellationToken cancellationToken)
+    {
+        foreach (var archive in archives.Where(a => a.Base is not null))
+        {
+            try
+            {
+                if (await catalog.FindAsync(archive.Base!, cancellationToken) is null)
+                {
+                    return archive;
+                }
+            }
+            catch (UnreadableManifestException)
+            {
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Removes what an uncommitted set wrote (its manifest if a failed save left one, archives, indexes and manifest MAC).</summary>

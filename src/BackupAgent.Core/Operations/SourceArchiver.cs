@@ -75,25 +75,36 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
             string? treeFile = null;
             (long Bytes, string Sha256) stored = default;
             (long? Bytes, string? Sha256) treeStored = default;
+            (long Snapshot, long? Tree) plain = default;
             try
             {
                 // The index of the whole tree at this point, for a deep verify of this level.
                 if (tree is not null && BuildTree(tree, await chain.BaseTree!, source) is { } entries)
                 {
                     treeFile = SetLayout.TreeFile(archive.File, key?.Format);
+                    plain.Tree = entries.Count;
                     treeStored = await WriteGzipAsync(SetLayout.Item(setId, treeFile), key, (input, c) => TarIndex.WriteAsync(entries.ToAsyncEnumerable(), input, c), cancellationToken);
                 }
+
+                // The snapshot file is stored as tar left it, its plain size counted for the manifest (a reader
+                // takes no more than that).
+                async Task<(long Bytes, string Sha256)> StoreSnapshotAsync(Stream snar, CancellationToken ct) =>
+                    await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, async (input, c) =>
+                    {
+                        await using var counted = new HashingStream(input);
+                        await snar.CopyToAsync(counted, OverlappedCopy.BufferBytes, c);
+                        plain.Snapshot = counted.Bytes;
+                    }, ct);
 
                 if (updated is { } snar)
                 {
                     stored = snar.Length > 0
-                        ? await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), cancellationToken)
+                        ? await StoreSnapshotAsync(snar, cancellationToken)
                         : throw new BackupAgentException($"reading '{source.Volume}': tar wrote no snapshot file");
                 }
                 else
                 {
-                    await SnapshotHelper.ReadAsync(engine, scratch!, source.Volume, async (snar, ct) =>
-                        stored = await WriteGzipAsync(SetLayout.Item(setId, snapshotFile), key, (input, c) => snar.CopyToAsync(input, 1 << 20, c), ct), cancellationToken);
+                    await SnapshotHelper.ReadAsync(engine, scratch!, source.Volume, async (snar, ct) => stored = await StoreSnapshotAsync(snar, ct), cancellationToken);
                 }
             }
             catch
@@ -113,11 +124,13 @@ internal sealed class SourceArchiver(IContainerEngine engine, IBackupStore store
                 Snapshot = snapshotFile,
                 SnapshotBytes = stored.Bytes,
                 SnapshotSha256 = stored.Sha256,
+                SnapshotPlainBytes = plain.Snapshot,
                 Engine = chain.Engine,
                 RootInode = readRoot,
                 Tree = treeFile,
                 TreeBytes = treeStored.Bytes,
                 TreeSha256 = treeStored.Sha256,
+                TreeEntries = plain.Tree,
                 FullReason = chain.FullReason,
             };
         }

@@ -33,45 +33,111 @@ public sealed class StagedTarget(IContainerEngine engine, string target, string 
     /// the target when there is no room, when it holds other mounts, when the helper fails, or when it exits before it
     /// took the whole tar.
     /// </summary>
-    public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken, StageStep step = StageStep.Full)
+    public async Task StageAsync(string volume, Stream tar, TarStats fed, ArchiveInfo? declared, bool replacing, CancellationToken cancellationToken)
     {
-        var needBytes = declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
-        var spec = StageHelper.Spec($"restore of {volume} into {target}", target, token, replacing, needBytes, declared?.Files ?? 0, step);
+        var spec = StageHelper.Spec($"restore of {volume} into {target}", target, token, replacing, NeedBytes(declared), declared?.Files ?? 0);
         var staging = await StageHelper.RunAsync(engine, spec, tar, $"restoring '{volume}' into '{target}'", cancellationToken);
-        if (staging.Outcome != StageOutcome.Staged)
-        {
-            var refusal = staging.Outcome == StageOutcome.NoRoom ? "has no room for" : "cannot take";
-            throw new BackupAgentException($"'{target}' {refusal} '{volume}', nothing was written into it: {staging.Reason}");
-        }
-
+        Accept(staging, volume);
         if (!fed.Ended || (declared is not null && fed.Entries != declared.Files))
         {
-            throw new BackupAgentException(
-                $"restoring '{volume}' into '{target}': the helper exited after taking {fed.Entries}{(declared is null ? "" : $" of {declared.Files}")} entries{(fed.Ended ? "" : " and no end marker")}; the target was not changed");
+            throw EndedEarly(volume, fed, declared);
         }
     }
 
     /// <summary>
     /// Stages a chain (docs/incremental.md), full first, each level onto it, every archive verified at the end of its
-    /// single read; returns the problems of the first damaged one (nothing staged is swapped in then). Their tars' bytes are told to <paramref name="progress"/>.
+    /// single read; returns the problems of the first damaged one (nothing staged is swapped in then). One helper takes
+    /// the whole chain (<see cref="StageHelper.ChainSpec"/>): the levels first, which it spools, then the full, which it
+    /// unpacks straight from its input, then each level onto it, every archive by its own GNU tar in incremental
+    /// extraction once the target has room for it; the file system is synced once, at the end. Their tars' bytes are
+    /// told to <paramref name="progress"/>.
     /// </summary>
     public async Task<IReadOnlyList<string>> StageChainAsync(
         Storage.IBackupStore store, IReadOnlyList<ChainLink> chain, Crypto.ArchiveKey? key, bool replacing, CancellationToken cancellationToken, ProgressMeter? progress = null)
     {
-        for (var i = 0; i < chain.Count; i++)
+        if (chain.Count == 1)
         {
-            var (set, archive) = (chain[i].Set, chain[i].Archive);
-            var step = chain.Count == 1 ? StageStep.Full : i == 0 ? StageStep.First : StageStep.Next;
-            var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key,
-                (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct, step), cancellationToken, progress);
-            if (problems.Count > 0)
-            {
-                return chain.Count == 1 ? problems : [.. problems.Select(p => $"{p} (set '{set.Id}', level {archive.Level} of the chain)")];
-            }
+            var (set, archive) = (chain[0].Set, chain[0].Archive);
+            return await ArchiveRead.ProblemsAsync(store, set, archive, key, (tar, fed, ct) => StageAsync(archive.Volume, tar, fed, archive, replacing, ct), cancellationToken, progress);
         }
 
-        return [];
+        var volume = chain[^1].Archive.Volume;
+        var what = $"restoring '{volume}' into '{target}'";
+        var helper = await engine.StartHelperAsync(StageHelper.ChainSpec($"restore of {volume} into {target}", target, token, replacing), cancellationToken);
+        var feed = new ChainFeed();
+        var feeding = Task.CompletedTask;
+        try
+        {
+            feeding = helper.FeedInputAsync(feed, cancellationToken);
+
+            // The levels first (the helper spools them), then the full, which it unpacks straight from its input and the levels onto it.
+            foreach (var (set, archive) in chain.Skip(1).Append(chain[0]))
+            {
+                var full = archive.Level == 0;
+                var header = full ? StageHelper.ChainHeader(true, NeedBytes(archive), archive.Files, archive.TarBytes)
+                    : StageHelper.ChainHeader(false, archive.TarBytes + NeedBytes(archive), archive.Files + 1, archive.TarBytes);
+                var problems = await ArchiveRead.ProblemsAsync(store, set, archive, key, async (tar, fed, ct) =>
+                {
+                    var taken = feed.SendAsync(header, tar, archive.TarBytes);
+                    if (await Task.WhenAny(taken, feeding) != taken)
+                    {
+                        // The helper stopped taking input before this archive's end: its exit says why.
+                        if (feeding.IsFaulted || feeding.IsCanceled)
+                        {
+                            await feeding;
+                        }
+
+                        Accept(StageHelper.Interpret(await helper.WaitAsync(ct), what), volume);
+                        await feeding;
+                        throw EndedEarly(archive.Volume, fed, archive);
+                    }
+
+                    if (!await taken)
+                    {
+                        throw new BackupAgentException($"archive '{archive.File}' of '{archive.Volume}' in set '{set.Id}' ends before the {archive.TarBytes} tar bytes its manifest declares; the target was not changed");
+                    }
+                }, cancellationToken, progress);
+                if (problems.Count > 0)
+                {
+                    return [.. problems.Select(p => $"{p} (set '{set.Id}', level {archive.Level} of the chain)")];
+                }
+            }
+
+            feed.End(null);
+            await feeding;
+            Accept(StageHelper.Interpret(await helper.WaitAsync(cancellationToken), what), volume);
+            return [];
+        }
+        finally
+        {
+            // Whatever went wrong, the helper is gone before anything rolls its staging back.
+            feed.End(null);
+            await helper.DisposeAsync();
+            try
+            {
+                await feeding;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The feed of a chain that failed: its failure is what counts.
+            }
+        }
     }
+
+    private static long NeedBytes(ArchiveInfo? declared) => declared is null ? 0 : Math.Max(declared.ContentBytes, declared.TarBytes);
+
+    /// <summary>Throws naming the target when the helper refused the archive (no room, other mounts).</summary>
+    private void Accept(Staging staging, string volume)
+    {
+        if (staging.Outcome != StageOutcome.Staged)
+        {
+            var refusal = staging.Outcome == StageOutcome.NoRoom ? "has no room for" : "cannot take";
+            throw new BackupAgentException($"'{target}' {refusal} '{volume}', nothing was written into it: {staging.Reason}");
+        }
+    }
+
+    private BackupAgentException EndedEarly(string volume, TarStats fed, ArchiveInfo? declared) =>
+        new($"restoring '{volume}' into '{target}': the helper exited after taking {fed.Entries}{(declared is null ? "" : $" of {declared.Files}")} entries{(fed.Ended ? "" : " and no end marker")}; the target was not changed");
 
     /// <summary>Swaps the staged tree in (or finishes a swap a kill interrupted), then syncs the target's file system.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken) => await SwapHelper.RunAsync(engine, target, token, SwapAction.Commit, cancellationToken);

@@ -63,7 +63,7 @@ public sealed class VerifyOperation(IBackupStore store, ILogger log, IContainerE
         }
 
         var verdicts = new List<ArchiveVerdict>();
-        using var progress = ProgressMeter.Start(Progress, "verify", chains.Values.Sum(c => c.Sum(l => l.Archive.TarBytes)));
+        await using var progress = ProgressMeter.Start(Progress, "verify", chains.Values.Sum(c => c.Sum(l => l.Archive.TarBytes)));
         foreach (var archive in set.Archives)
         {
             var problems = !chains.TryGetValue(archive, out var chain) ? [_chainProblems[archive]]

@@ -9,6 +9,12 @@ public interface IProgressSink
 {
     /// <summary>Called on the thread that moves the bytes, as often as they pass: it must be quick and must not throw.</summary>
     void Report(ProgressReport report);
+
+    /// <summary>
+    /// How long a run lasts before this sink first shows a total: an estimated total (a <c>du</c> helper, a listing of
+    /// the store) is only worked out then, so a sink that stays quiet in short runs costs them nothing.
+    /// </summary>
+    TimeSpan QuietFor => TimeSpan.Zero;
 }
 
 public enum ProgressPhase

@@ -16,6 +16,8 @@ public sealed class PlainProgress(ILogger log, TimeProvider clock, TimeSpan? qui
     private readonly StepThrottle _throttle = new();
     private bool _shown;
 
+    public override TimeSpan QuietFor => quietFor ?? TimeSpan.Zero;
+
     protected override void Show(ProgressView view)
     {
         var report = view.Report;

@@ -10,6 +10,8 @@ public abstract class ProgressRenderer(TimeProvider clock) : IProgressSink
 {
     private long? _started;
 
+    public virtual TimeSpan QuietFor => TimeSpan.Zero;
+
     public void Report(ProgressReport report)
     {
         if (report.Phase == ProgressPhase.Started)

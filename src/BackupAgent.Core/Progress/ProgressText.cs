@@ -5,25 +5,8 @@ namespace BackupAgent.Core.Progress;
 /// <summary>How progress reads: sizes in binary units (29.9 MiB), rates, durations as m:ss or h:mm:ss, percentages.</summary>
 public static class ProgressText
 {
-    private static readonly string[] Units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-
-    public static string Size(long bytes)
-    {
-        if (bytes < 1024)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{bytes} B");
-        }
-
-        var value = (double)bytes;
-        var unit = -1;
-        while (value >= 1024 && unit < Units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {Units[unit]}");
-    }
+    /// <summary>As every size the agent prints for people: <see cref="Formats.ByteSize.Human"/>.</summary>
+    public static string Size(long bytes) => Formats.ByteSize.Human(bytes);
 
     public static string Rate(double bytesPerSecond) => Size((long)bytesPerSecond) + "/s";
 

@@ -98,6 +98,10 @@ public sealed class BackupCatalog(IBackupStore store)
     public Task DeleteManifestAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.DeleteAsync(SetLayout.Manifest(set.Id), cancellationToken);
 
+    /// <summary>Writes back the manifest of a set this catalog read, byte for byte (a prune that deleted it finds the set still needed).</summary>
+    public Task RestoreManifestAsync(string id, CancellationToken cancellationToken) =>
+        store.WriteBytesAsync(SetLayout.Manifest(id), ManifestBytes(id), cancellationToken);
+
     /// <summary>Deletes a set's <see cref="ManifestMac"/>, if it has one: after its manifest and archives.</summary>
     public Task DeleteMacAsync(BackupSet set, CancellationToken cancellationToken) =>
         store.DeleteAsync(SetLayout.Mac(set.Id), cancellationToken);

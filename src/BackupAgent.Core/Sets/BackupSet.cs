@@ -105,6 +105,9 @@ public sealed record ArchiveInfo
     /// <summary>Lower-case hex SHA-256 of the snapshot file as stored.</summary>
     public string? SnapshotSha256 { get; init; }
 
+    /// <summary>Size of the snapshot file itself (before gzip and encryption): reading it back takes exactly this much; null in sets made before it was recorded.</summary>
+    public long? SnapshotPlainBytes { get; init; }
+
     /// <summary>Lower-case hex SHA-256 of the identity of the engine the source was read on (a snapshot continues only there).</summary>
     public string? Engine { get; init; }
 
@@ -120,6 +123,9 @@ public sealed record ArchiveInfo
     public long? TreeBytes { get; init; }
 
     public string? TreeSha256 { get; init; }
+
+    /// <summary>How many entries the tree index holds: reading it back takes exactly these; null in sets made before it was recorded.</summary>
+    public long? TreeEntries { get; init; }
 
     /// <summary>The archive as a stored item: its layers and its pin.</summary>
     public StoredItem Stored() => new("archive", File, Volume, Compression, Encryption, Bytes, Sha256);

@@ -206,6 +206,13 @@ public static partial class ManifestDoor
             }
         }
 
+        // What reading them back takes (bounded again by the readers' hard caps): only with the item.
+        if ((archive.SnapshotPlainBytes is not null && (archive.Snapshot is null || archive.SnapshotPlainBytes is < 0 or > MaxCount)) ||
+            (archive.TreeEntries is not null && (archive.Tree is null || archive.TreeEntries is < 0 or > MaxCount)))
+        {
+            yield return "the snapshot's size and the tree's entries need their item and a number up to 2^50";
+        }
+
         if (archive.Engine is not null && !Sha256Pattern().IsMatch(archive.Engine))
         {
             yield return "engine is not 64 lower-case hex digits";

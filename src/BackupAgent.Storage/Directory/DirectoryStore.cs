@@ -2,6 +2,7 @@ using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BackupAgent.Core.Errors;
+using BackupAgent.Core.Formats;
 using BackupAgent.Core.Storage;
 using Microsoft.Win32.SafeHandles;
 
@@ -55,7 +56,7 @@ public sealed class DirectoryStore : IBackupStore
             ItemDirectory.Check(directory.OpenItem(temp, flags, out var fd), temp);
             await using (var file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0))
             {
-                await using var buffered = new BufferedStream(new FileErrorStream(file, this, name), 1 << 20);
+                await using var buffered = new BufferedStream(new FileErrorStream(file, this, name), OverlappedCopy.BufferBytes);
                 await writeContent(buffered, cancellationToken);
                 await buffered.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
@@ -83,7 +84,7 @@ public sealed class DirectoryStore : IBackupStore
         var errno = directory.OpenRegularItem(directory.FileName, out var fd);
         return errno switch
         {
-            0 => Task.FromResult<Stream>(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1 << 20)),
+            0 => Task.FromResult<Stream>(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, OverlappedCopy.BufferBytes)),
             NativeFile.NoSuchEntry or NativeFile.NotADirectory => throw new StoreItemNotFoundException(_root, name),
             NativeFile.TooManyLinks => throw ItemDirectory.LinkRefused(_root, name, Path.Combine(_root, name)),
             NativeFile.NotRegular => throw new BackupAgentException($"{_root} refuses item '{name}': it is not a regular file (a FIFO, a device or a directory)"),

@@ -58,6 +58,30 @@ public sealed class ChainFitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chain_whose_middle_level_is_damaged_fails_naming_it_and_leaves_the_target_as_it_was()
+    {
+        await BackupAsync("--full");
+        await TestScope.ShellInVolumeAsync(_source, "printf 'v2\\n' > /d/file && rm /d/dir/x");
+        var middle = await BackupAsync("--incremental");
+        await TestScope.ShellInVolumeAsync(_source, "printf 'v3\\n' > /d/file");
+        var latest = await BackupAsync("--incremental");
+        var archive = Directory.GetFiles(Path.Combine(_scope.Backups, middle), "*.tar.zst").Single();
+        var bytes = await File.ReadAllBytesAsync(archive);
+        bytes[bytes.Length / 2] ^= 0xff;
+        await File.WriteAllBytesAsync(archive, bytes);
+        var target = await _scope.CreateVolumeAsync("fit-target");
+        await TestScope.ShellInVolumeAsync(target, "printf 'old\\n' > /d/file && mkdir /d/mine && printf 'mine\\n' > /d/mine/m");
+        var before = await VolumeSnapshot.TakeAsync(target);
+
+        var restore = await Agent.RunAsync("restore", "--from", _scope.Backups, "--volume", $"{_source}={target}", "--force");
+
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains($"backup set '{latest}' cannot be restored, no volume was touched", restore.Stderr);
+        Assert.Contains($"(set '{middle}', level 1 of the chain)", restore.Stderr);
+        VolumeSnapshot.AssertEqual(before, await VolumeSnapshot.TakeAsync(target));
+    }
+
+    [Fact]
     public async Task A_tampered_snapshot_file_starts_a_new_full_and_says_why()
     {
         var full = await BackupAsync("--full");

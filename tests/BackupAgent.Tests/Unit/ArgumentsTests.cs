@@ -5,7 +5,7 @@ namespace BackupAgent.Tests.Unit;
 
 public sealed class ArgumentsTests
 {
-    private static readonly OptionSpec[] Options = [new("--to"), new("--volume", Repeatable: true), new("--json", IsFlag: true)];
+    private static System.CommandLine.Option[] Options => [CliOption.Value("--to", "DEST", "d"), CliOption.Repeatable("--volume", "NAME", "v"), CliOption.Flag("--json", "j")];
 
     [Fact]
     public void Values_are_taken_with_a_space_or_an_equals_sign_and_repeatable_options_collect_all()
@@ -28,6 +28,13 @@ public sealed class ArgumentsTests
     {
         var e = Assert.Throws<BadInputException>(() => Arguments.Parse("backup", tokens, Options));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void An_equals_sign_with_nothing_after_it_is_an_empty_value_for_the_command_to_refuse()
+    {
+        Assert.Equal("", Arguments.Parse("backup", ["--to="], Options).Value("--to"));
+        Assert.Equal([""], Arguments.Parse("backup", ["--volume="], Options).Values("--volume"));
     }
 
     [Fact]

@@ -112,6 +112,50 @@ public sealed class CopyOperationTests
         Assert.Contains("its source and its target are both memory://a", e.Message);
     }
 
+    [Fact]
+    public async Task A_copy_of_an_incremental_level_brings_its_chain_skipping_the_bases_the_target_holds_so_the_target_can_restore_it()
+    {
+        var (full, one, two) = ("20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb", "20260103T000000Z-cccccc");
+        await StoreLevelAsync(full, null, 0);
+        await StoreLevelAsync(one, full, 1);
+        await StoreLevelAsync(two, one, 2);
+        await new CopyOperation(_from, _to, Logger.None).RunAsync(new CopyRequest(full, null, false), CancellationToken.None);
+
+        var dry = await new CopyOperation(_from, _to, Logger.None).RunAsync(new CopyRequest(two, null, true), CancellationToken.None);
+        Assert.Equal([(full, CopyOutcome.AlreadyThere), (one, CopyOutcome.WouldCopy), (two, CopyOutcome.WouldCopy)], dry.Sets.Select(s => (s.Id, s.Outcome)));
+
+        var result = await new CopyOperation(_from, _to, Logger.None).RunAsync(new CopyRequest(two, null, false), CancellationToken.None);
+
+        Assert.Equal([(full, CopyOutcome.AlreadyThere), (one, CopyOutcome.Copied), (two, CopyOutcome.Copied)], result.Sets.Select(s => (s.Id, s.Outcome)));
+        var listing = await new BackupCatalog(_to).ScanAsync(null, CancellationToken.None);
+        var copied = listing.Sets.Single(s => s.Id == two);
+        var (links, problem) = Chains.Resolve(copied, copied.Archives[0], listing);
+        Assert.Null(problem);
+        Assert.Equal([full, one, two], links!.Select(l => l.Set.Id));
+        Assert.Equal(await NamesAsync(_from, ""), await NamesAsync(_to, ""));
+    }
+
+    [Fact]
+    public async Task A_level_whose_base_is_missing_from_the_source_is_not_copied_and_says_why()
+    {
+        var (gone, one, two) = ("20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb", "20260103T000000Z-cccccc");
+        await StoreLevelAsync(one, gone, 1);
+        await StoreLevelAsync(two, one, 2);
+
+        var result = await new CopyOperation(_from, _to, Logger.None).RunAsync(new CopyRequest(two, null, false), CancellationToken.None);
+
+        var failed = Assert.Single(result.Sets);
+        Assert.Equal((two, CopyOutcome.Failed), (failed.Id, failed.Outcome));
+        Assert.Contains($"its chain cannot be copied whole, and a level cannot be restored without it: archive 'db.tar' of 'db' in set '{one}' is level 1 on set '{gone}', which is missing from the store", failed.Problem);
+        Assert.Empty(await NamesAsync(_to, ""));
+    }
+
+    private async Task StoreLevelAsync(string id, string? baseId, int level)
+    {
+        var archive = await CraftedSets.StoreArchiveAsync(_from, id, "db", CraftedSets.Tar(("f", new string('x', 1000 + level))));
+        await new BackupCatalog(_from).SaveAsync(TestSets.Set(id, archive with { Level = level, Base = baseId }), CancellationToken.None);
+    }
+
     private async Task<string> StoreSetAsync(string id, string volume, int size)
     {
         await StoreSetInAsync(_from, id, volume, size);

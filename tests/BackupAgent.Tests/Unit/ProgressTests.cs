@@ -190,6 +190,39 @@ public sealed class ProgressTests
     }
 
     [Fact]
+    public async Task An_estimated_total_is_worked_out_only_once_a_quiet_sink_wants_one_and_is_shown_from_then_on()
+    {
+        var log = new CollectingLog();
+        var asked = 0;
+        var meter = (await ProgressMeter.StartAsync(
+            new PlainProgress(log.Logger, _clock, PlainProgress.LongRun), "backup", _ => { asked++; return Task.FromResult<long?>(20 * MiB); }, _clock, CancellationToken.None))!;
+        meter.Volume("db-data");
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        meter.Add((int)MiB);
+        Assert.Equal(0, asked);
+        _clock.Advance(TimeSpan.FromSeconds(8));
+        meter.Add((int)MiB);
+        meter.Add((int)MiB);
+        Assert.Equal(1, asked);
+        meter.Finish();
+        await meter.DisposeAsync();
+        Assert.Equal(1, asked);
+        Assert.Contains(log.Messages, m => m.Contains("of 20.0 MiB", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_sink_that_shows_progress_from_the_start_gets_the_estimate_before_the_first_byte()
+    {
+        var log = new CollectingLog();
+        var meter = (await ProgressMeter.StartAsync(new PlainProgress(log.Logger, _clock), "backup", _ => Task.FromResult<long?>(10 * MiB), _clock, CancellationToken.None))!;
+        meter.Volume("db-data");
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        meter.Add((int)MiB);
+        Assert.Equal(["backup 10% done: 1.0 MiB of 10.0 MiB, 1.0 MiB/s, ETA 0:09, volume db-data"], log.Messages);
+        await meter.DisposeAsync();
+    }
+
+    [Fact]
     public void The_size_helper_measures_with_the_read_only_mounts_of_the_read_and_reads_dus_number()
     {
         var volume = SizeHelper.Spec(TarReadHelper.OfVolume("db", "backup of volume db", ["*.log"]), "db");

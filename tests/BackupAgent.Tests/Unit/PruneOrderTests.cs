@@ -61,6 +61,78 @@ public sealed class PruneOrderTests
         Assert.Empty(Deletes());
     }
 
+    [Fact]
+    public async Task A_set_that_a_backup_running_beside_the_prune_builds_a_level_on_keeps_its_manifest_and_items()
+    {
+        var (base0, newer, level) = ("20200101T000000Z-aaaaaa", "20200102T000000Z-bbbbbb", "20200103T000000Z-cccccc");
+        await SaveLinkAsync(_store, base0, null);
+        await SaveAsync(newer, key: null, "db");
+        var before = await _store.ReadBytesAsync($"{base0}/manifest.json", CancellationToken.None);
+        // The backup chose base0 before the prune listed the store, and publishes its level once the prune deleted base0's manifest.
+        var racing = new RacingStore(_store, $"{base0}/manifest.json", () => SaveLinkAsync(_store, level, base0));
+
+        var result = await new PruneOperation(racing, new CollectingLog().Logger, TimeProvider.System).RunAsync(new PruneRequest(new RetentionPolicy { Last = 1 }, null, TimeZoneInfo.Utc, false), CancellationToken.None);
+
+        var verdict = result.Sets.Single(v => v.Set.Id == base0);
+        Assert.True(verdict.Keep);
+        Assert.Equal([$"kept as the base of {level}, which a backup made while this prune ran"], verdict.Reasons);
+        Assert.Equal(before, await _store.ReadBytesAsync($"{base0}/manifest.json", CancellationToken.None));
+        Assert.DoesNotContain(Deletes(), d => d.Contains(base0, StringComparison.Ordinal) && !d.EndsWith("manifest.json", StringComparison.Ordinal));
+        var listing = await new BackupCatalog(_store).ScanAsync(null, CancellationToken.None);
+        var (links, problem) = Chains.Resolve(listing.Sets.Single(s => s.Id == level), listing.Sets.Single(s => s.Id == level).Archives[0], listing);
+        Assert.Null(problem);
+        Assert.Equal([base0, level], links!.Select(l => l.Set.Id));
+    }
+
+    [Fact]
+    public async Task A_backup_whose_base_is_gone_once_its_manifest_is_written_finds_it_missing()
+    {
+        var level = Archive("db") with { Level = 1, Base = "20200101T000000Z-aaaaaa" };
+        Assert.Same(level, await SetWriter.MissingBaseAsync(new BackupCatalog(_store), [level], CancellationToken.None));
+
+        await SaveLinkAsync(_store, "20200101T000000Z-aaaaaa", null);
+        Assert.Null(await SetWriter.MissingBaseAsync(new BackupCatalog(_store), [level], CancellationToken.None));
+    }
+
+    /// <summary>Stores a set whose archive of db is in a chain (level 0 without a base), with its items.</summary>
+    private static async Task SaveLinkAsync(IBackupStore store, string id, string? baseId)
+    {
+        var archive = Archive("db") with
+        {
+            Index = "db.tar.zst.index.jsonl.gz", Level = baseId is null ? 0 : 1, Base = baseId,
+            Snapshot = "db.tar.zst.snar.gz", SnapshotBytes = 6, SnapshotSha256 = new string('a', 64),
+        };
+        foreach (var item in new[] { archive.File, archive.Index, archive.Snapshot })
+        {
+            await store.WriteBytesAsync($"{id}/{item}", "stored"u8.ToArray(), CancellationToken.None);
+        }
+
+        await new BackupCatalog(store).SaveAsync(Set(id, archive), CancellationToken.None);
+    }
+
+    /// <summary>A store that runs <paramref name="race"/> once, right after <paramref name="trigger"/> is deleted.</summary>
+    private sealed class RacingStore(IBackupStore inner, string trigger, Func<Task> race) : IBackupStore
+    {
+        private Func<Task>? _race = race;
+
+        public string Location => inner.Location;
+
+        public Task WriteAsync(string name, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken) => inner.WriteAsync(name, writeContent, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
+
+        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+
+        public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+        {
+            await inner.DeleteAsync(name, cancellationToken);
+            if (name == trigger && Interlocked.Exchange(ref _race, null) is { } run)
+            {
+                await run();
+            }
+        }
+    }
+
     private List<string> Deletes() => [.. _store.Changes.Where(c => c.StartsWith("delete ", StringComparison.Ordinal))];
 
     private Task<PruneResult> PruneAsync(RetentionPolicy policy, bool dryRun = false) =>
