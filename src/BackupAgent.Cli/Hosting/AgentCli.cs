@@ -11,7 +11,8 @@ namespace BackupAgent.Cli.Hosting;
 /// <summary>The entry point of the command line: parses with System.CommandLine (<see cref="CliTree"/>), runs the command, maps errors to exit codes.</summary>
 public static class AgentCli
 {
-    private const string LogTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
+    // {Message:l}: strings and enums as they are (":lj" would quote an enum, as JSON does: Reading "Volume" db).
+    private const string LogTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:l}{NewLine}{Exception}";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, AgentConsole console, CancellationToken cancellationToken)
     {
