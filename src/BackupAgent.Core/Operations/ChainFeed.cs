@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using BackupAgent.Core.Formats;
 
 namespace BackupAgent.Core.Operations;
 
@@ -9,7 +10,7 @@ namespace BackupAgent.Core.Operations;
 /// read throws (a damaged archive) goes back to the archive's sender, and the feed ends there, as it does when an
 /// archive's tar is shorter than declared or the sender stops: the helper then sees its input end before the chain's.
 /// </summary>
-internal sealed class ChainFeed : Stream
+internal sealed class ChainFeed : ReadOnlyStream
 {
     private readonly Channel<Part> _parts = Channel.CreateUnbounded<Part>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private Part? _current;
@@ -45,25 +46,6 @@ internal sealed class ChainFeed : Stream
 
         _parts.Writer.TryComplete();
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -126,16 +108,6 @@ internal sealed class ChainFeed : Stream
 
         return 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private sealed class Part(byte[] header, Stream tar, long length)
     {
